@@ -1,0 +1,56 @@
+# mlpipe: `make demo` runs the example pipeline, `make test` runs every test,
+# `make bench` measures against the reference tools. Each target installs what it needs
+# and is quick when everything is already there.
+
+SHELL := /bin/bash
+APT_PACKAGES := libgit2-dev libsqlite3-dev libssl-dev libhdf5-dev zlib1g-dev pkg-config git python3-venv
+VENV := workspace/venv
+PY := $(VENV)/bin/python
+RELEASE_BIN := .build/release/mlpipe
+SWIFT_FLAGS ?=
+
+.PHONY: all deps venv build release demo test bench clean
+
+all: build
+
+# Debian packages: installed only when one is missing (`apt-get update` once, then install).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Python packages for the example and the fixtures, in a venv under workspace/.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt | deps
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+release: deps
+	swift build -c release --product mlpipe $(SWIFT_FLAGS)
+
+# Runs pipelines/iris.yaml in this repository, then again to show every stage cached.
+demo: release venv
+	@echo "== mlpipe run pipelines/iris.yaml"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(RELEASE_BIN) run pipelines/iris.yaml
+	@echo "== again: nothing changed, so every stage is cached"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(RELEASE_BIN) run pipelines/iris.yaml
+	@echo "== mlpipe runs --limit 5"
+	$(RELEASE_BIN) runs --limit 5
+
+test: deps venv
+	swift build --build-tests $(SWIFT_FLAGS)
+	MLPIPE_VENV="$(CURDIR)/$(VENV)" swift test --skip-build --parallel $(SWIFT_FLAGS)
+
+bench: release venv
+	bench/run.sh
+
+clean:
+	rm -rf .build

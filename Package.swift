@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "mlpipe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mlpipe", targets: ["mlpipe"]),
+    ],
+    dependencies: [
+        // argument-parser: one type per command, usage errors rendered in one place.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Yams: YAML nodes keep their Mark (line, column) for diagnostics.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // GRDB: migrations, WAL and busy handling over the system's SQLite.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // swift-protobuf: runtime for the ONNX model messages (generated code is committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2",
+                       providers: [.apt(["libgit2-dev"])]),
+        // libcrypto: the same SHA-256/SHA-1 code as `openssl dgst`, with SHA-NI where the CPU has it.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        // libhdf5: reads Keras .h5 attributes (model_config, keras_version).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+
+        // 1. The pipeline file model: pure, no process, git or database.
+        .target(name: "PipelineSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // 2. State: git, content-addressed objects, run history.
+        .target(name: "GitState", dependencies: ["CLibGit2", "CCrypto"]),
+        .target(name: "ArtifactStore", dependencies: ["CCrypto"]),
+        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // 3. Planning, scheduling, the StageKind protocol and the command kind.
+        .target(name: "PipelineEngine", dependencies: ["PipelineSpec", "GitState", "ArtifactStore", "RunStore"]),
+        // 4. Capabilities that know nothing of the engine.
+        .target(name: "ModelFormats", dependencies: [
+            "ArtifactStore", "CHDF5",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // 5. Adapters from capabilities to the engine's StageKind protocol.
+        .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats"]),
+        // 6. Argument parsing and rendering only.
+        .executableTarget(name: "mlpipe", dependencies: [
+            "StageKinds", "PipelineEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "PipelineSpecTests", dependencies: ["PipelineSpec"]),
+        .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
+        .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["mlpipe"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// ArtifactStore: see README.md

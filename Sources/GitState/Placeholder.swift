@@ -1,0 +1,1 @@
+// GitState: see README.md

@@ -1,0 +1,1 @@
+// PipelineEngine: see README.md

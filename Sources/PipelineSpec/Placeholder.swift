@@ -1,0 +1,1 @@
+// PipelineSpec: see README.md

@@ -1,0 +1,1 @@
+// RunStore: see README.md

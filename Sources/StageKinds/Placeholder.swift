@@ -1,0 +1,1 @@
+// StageKinds: see README.md
