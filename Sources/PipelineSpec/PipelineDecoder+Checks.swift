@@ -1,0 +1,220 @@
+/// Declared names, each sorted once, for did-you-mean hints and lists in messages.
+struct DeclaredNames {
+    var stages: [String]
+    var secrets: [String]
+    var env: [String]
+}
+
+/// The checks that need every stage at once: `needs`, expression references and cycles.
+extension PipelineDecoder {
+    static let contexts = ["params", "git", "run", "pipeline", "outputs", "stages", "secrets", "env"]
+    static let gitFields = ["sha", "short_sha", "branch"]
+    static let cycleReportLimit = 20
+
+    /// Checks the drafts against each other and the pipeline's declarations, fills each
+    /// stage's `dependencies`, and reports cycles. Returns the stages in file order.
+    func check(_ drafts: [StageDraft], in pipeline: Pipeline) -> [Stage] {
+        let byName = Dictionary(drafts.map { ($0.stage.name, $0.stage) }, uniquingKeysWith: { first, _ in first })
+        // Sorted once here: messages list them, and a file may declare thousands.
+        let names = DeclaredNames(stages: drafts.map(\.stage.name).sorted(), secrets: pipeline.secrets.keys.sorted(),
+                                  env: pipeline.env.keys.sorted())
+        var stages: [Stage] = []
+        for draft in drafts {
+            var stage = draft.stage
+            var dependencies = Set<String>()
+            for site in draft.needSites {
+                if site.name == stage.name {
+                    sink.error("stage '\(stage.name)' needs itself; remove '\(site.name)' from its `needs`", at: site.location)
+                } else if byName[site.name] == nil {
+                    sink.error("unknown stage '\(site.name)' in needs"
+                               + sink.hint(for: site.name, in: names.stages, listing: "stages"), at: site.location)
+                } else {
+                    dependencies.insert(site.name)
+                }
+            }
+            for template in draft.runTemplates {
+                for site in template.referenceSites {
+                    if let dependency = checkReference(site.path, at: site.location, in: stage, field: "run",
+                                                       stages: byName, names: names, pipeline: pipeline) {
+                        dependencies.insert(dependency)
+                    }
+                }
+            }
+            for template in draft.otherTemplates {
+                for site in template.referenceSites {
+                    if let dependency = checkReference(site.path, at: site.location, in: stage, field: nil,
+                                                       stages: byName, names: names, pipeline: pipeline) {
+                        dependencies.insert(dependency)
+                    }
+                }
+            }
+            stage.needs = stage.needs.filter { $0 != stage.name && byName[$0] != nil }
+            stage.dependencies = dependencies.sorted()
+            stages.append(stage)
+        }
+        reportCycles(stages)
+        return stages
+    }
+
+    /// Reports a reference that names nothing declared. Returns the stage it depends on,
+    /// for `stages.S.…` references to another known stage.
+    private func checkReference(_ path: [String], at location: SourceLocation, in stage: Stage, field: String?,
+                                stages: [String: Stage], names declared: DeclaredNames,
+                                pipeline: Pipeline) -> String? {
+        let written = Expression.describe(path)
+        let head = path[0]
+        let member = path.count > 1 ? path[1] : nil
+        func fail(_ message: @autoclosure () -> String) -> String? {
+            sink.error(message(), at: location)
+            return nil
+        }
+        switch head {
+        case "params":
+            guard let member else { return fail("'params' needs a name: write params.NAME") }
+            guard pipeline.params[member] != nil else {
+                let fix = pipeline.paramOrder.isEmpty
+                    ? "; the pipeline declares no params, add '\(member)' under `params:`"
+                    : sink.hint(for: member, in: pipeline.paramOrder, listing: "declared params")
+                return fail("unknown param '\(member)' in expression\(fix)")
+            }
+            return nil
+        case "git":
+            guard path.count == 2, let member, Self.gitFields.contains(member) else {
+                return fail("unknown git field in '\(written)'; use git.sha, git.short_sha or git.branch")
+            }
+            return nil
+        case "run":
+            guard path == ["run", "id"] else { return fail("unknown run field in '\(written)'; use run.id") }
+            return nil
+        case "pipeline":
+            guard path == ["pipeline", "name"] else {
+                return fail("unknown pipeline field in '\(written)'; use pipeline.name")
+            }
+            return nil
+        case "outputs":
+            guard path.count == 2, let member else {
+                return fail("'\(written)' is not an output; write outputs.NAME")
+            }
+            guard stage.output(named: member) != nil else {
+                let names = stage.outputs.map(\.name)
+                let fix = names.isEmpty
+                    ? "; stage '\(stage.name)' declares no outputs, add '\(member)' under `outputs:`"
+                    : sink.hint(for: member, in: names, listing: "its outputs")
+                return fail("unknown output '\(member)' of stage '\(stage.name)' in expression\(fix)")
+            }
+            return nil
+        case "stages":
+            guard let member else {
+                return fail("'stages' needs a stage and a field: write stages.NAME.outputs.OUTPUT")
+            }
+            guard let other = stages[member] else {
+                return fail("unknown stage '\(member)' in expression"
+                            + sink.hint(for: member, in: declared.stages, listing: "stages"))
+            }
+            if member == stage.name {
+                return fail("stage '\(stage.name)' refers to itself in '\(written)'; use outputs.NAME for its own outputs")
+            }
+            switch path.count > 2 ? path[2] : "" {
+            case "outputs":
+                guard path.count == 4 else {
+                    return fail("'\(written)' is not an output; write stages.\(member).outputs.NAME")
+                }
+                guard other.output(named: path[3]) != nil else {
+                    let names = other.outputs.map(\.name)
+                    let fix = names.isEmpty
+                        ? "; stage '\(member)' declares no outputs"
+                        : sink.hint(for: path[3], in: names, listing: "its outputs")
+                    return fail("unknown output '\(path[3])' of stage '\(member)' in expression\(fix)")
+                }
+            case "metrics":
+                guard path.count >= 4 else {
+                    return fail("'\(written)' needs a metric name: write stages.\(member).metrics.NAME")
+                }
+                guard other.metrics != nil else {
+                    return fail("stage '\(member)' has no metrics file for '\(written)'; add `metrics: metrics.json` to it")
+                }
+            default:
+                return fail("unknown field in '\(written)'; write stages.\(member).outputs.NAME or stages.\(member).metrics.NAME")
+            }
+            return member
+        case "secrets":
+            guard path.count == 2, let member else { return fail("'\(written)' is not a secret; write secrets.NAME") }
+            guard pipeline.secrets[member] != nil else {
+                let names = declared.secrets
+                let fix = names.isEmpty
+                    ? "; the pipeline declares no secrets, add '\(member)' under `secrets:`"
+                    : sink.hint(for: member, in: names, listing: "declared secrets")
+                return fail("unknown secret '\(member)' in expression\(fix)")
+            }
+            if field == "run" {
+                return fail("secrets cannot be used in `run:`, where they would show in process listings; "
+                            + "pass it through the stage's env (`env: { \(member): \"${{ secrets.\(member) }}\" }`) "
+                            + "and use $\(member) in the command")
+            }
+            return nil
+        case "env":
+            guard path.count == 2, let member else { return fail("'\(written)' is not a variable; write env.NAME") }
+            guard pipeline.env[member] != nil else {
+                let names = declared.env
+                let fix = names.isEmpty
+                    ? "; the pipeline's `env:` is empty, add '\(member)' to it"
+                    : sink.hint(for: member, in: names, listing: "pipeline variables")
+                return fail("unknown variable '\(member)' in expression\(fix)")
+            }
+            return nil
+        default:
+            return fail("unknown context '\(head)' in expression"
+                        + sink.hint(for: head, in: Self.contexts, listing: "contexts"))
+        }
+    }
+
+    /// Reports each cycle once, as the whole path from its stage earliest in the file
+    /// (`a -> b -> c -> a`, where each stage depends on the next), at that stage.
+    private func reportCycles(_ stages: [Stage]) {
+        let index = Dictionary(stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Edges in file order of the target, so that the walk is deterministic.
+        let edges = stages.map { stage in
+            stage.dependencies.compactMap { index[$0] }.sorted()
+        }
+        var color = [UInt8](repeating: 0, count: stages.count)  // 0 new, 1 on the path, 2 done
+        var stackPosition = [Int](repeating: -1, count: stages.count)
+        var reported = Set<Set<Int>>()
+        for start in stages.indices where color[start] == 0 {
+            // An explicit stack of (node, next edge to try): no recursion, whatever the graph.
+            var stack: [(node: Int, edge: Int)] = [(start, 0)]
+            color[start] = 1
+            stackPosition[start] = 0
+            while let top = stack.last {
+                let node = top.node
+                guard top.edge < edges[node].count else {
+                    color[node] = 2
+                    stackPosition[node] = -1
+                    stack.removeLast()
+                    continue
+                }
+                stack[stack.count - 1].edge += 1
+                let next = edges[node][top.edge]
+                switch color[next] {
+                case 0:
+                    color[next] = 1
+                    stackPosition[next] = stack.count
+                    stack.append((next, 0))
+                case 1:
+                    // Past a few cycles, more reports help nobody and cost a walk each.
+                    guard reported.count < Self.cycleReportLimit, stackPosition[next] >= 0 else { continue }
+                    let from = stackPosition[next]
+                    var cycle = stack[from...].map(\.node)
+                    guard reported.insert(Set(cycle)).inserted else { continue }
+                    if let first = cycle.indices.min(by: { cycle[$0] < cycle[$1] }) {
+                        cycle = Array(cycle[first...] + cycle[..<first])
+                    }
+                    let names = (cycle + [cycle[0]]).map { stages[$0].name }
+                    sink.error("dependency cycle: \(names.joined(separator: " -> ")); each stage depends on the next, "
+                               + "remove one of these needs or references", at: stages[cycle[0]].location)
+                default:
+                    continue
+                }
+            }
+        }
+    }
+}

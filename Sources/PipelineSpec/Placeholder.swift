@@ -1,1 +1,0 @@
-// PipelineSpec: see README.md

@@ -1,0 +1,40 @@
+import Foundation
+import PipelineSpec
+import Testing
+
+/// The example pipelines the repository ships must always load.
+@Suite("repository pipelines")
+struct RepositoryPipelineTests {
+    /// `pipelines/` of the checkout this test file belongs to (symlinks resolved, so it
+    /// also works from a package that links the test folder in).
+    static let folder = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("pipelines")
+
+    @Test("pipelines/iris.yaml loads, with its stages in order")
+    func iris() throws {
+        let path = Self.folder.appendingPathComponent("iris.yaml").path
+        let pipeline = try PipelineLoader.load(path: path, displayPath: "pipelines/iris.yaml", kinds: testKinds)
+        #expect(pipeline.name == "iris")
+        #expect(pipeline.topologicalOrder.first == "prepare")
+        let export = try #require(pipeline.stage(named: "export"))
+        #expect(export.dependencies.contains("train"))
+        #expect(pipeline.upstream(of: ["export"]).isSuperset(of: ["prepare", "train", "evaluate"]))
+    }
+
+    @Test("a typo inside a folded multi-line run: is reported on its own line and column")
+    func foldedScalarLocations() throws {
+        let path = Self.folder.appendingPathComponent("iris.yaml").path
+        let source = try String(contentsOfFile: path, encoding: .utf8)
+        let broken = source.replacingOccurrences(of: "--out ${{ outputs.model }}\n    inputs: [examples/iris/train.py",
+                                                 with: "--out ${{ outputs.modle }}\n    inputs: [examples/iris/train.py")
+        try #require(broken != source)
+        let lines = broken.split(separator: "\n", omittingEmptySubsequences: false)
+        let lineIndex = try #require(lines.firstIndex { $0.contains("outputs.modle") })
+        let column = try #require(lines[lineIndex].range(of: "outputs.modle")).lowerBound.utf16Offset(in: lines[lineIndex]) + 1
+        #expect(lint(broken, file: "pipelines/iris.yaml") == [
+            "pipelines/iris.yaml:\(lineIndex + 1):\(column): error: unknown output 'modle' of stage 'train' in "
+                + "expression; did you mean 'model'?",
+        ])
+    }
+}

@@ -1,0 +1,73 @@
+import PipelineSpec
+
+/// The kinds the engine registers, with the same shapes, so that the loader's checks run
+/// against something real.
+let testKinds: [String: KindSchema] = {
+    let schemas = [
+        KindSchema(name: "command", runAllowed: true, runRequired: true),
+        KindSchema(name: "validate", required: ["model"], optional: ["format", "signature", "checksum", "max_size"]),
+        KindSchema(name: "serialize", required: ["model"], optional: ["name", "format"]),
+        KindSchema(name: "register", required: ["package"], optional: ["alias", "metrics", "password"]),
+        KindSchema(name: "deploy", required: ["package"], optional: ["target", "port"], cachedByDefault: false),
+        KindSchema(name: "smoke-test", required: ["endpoint", "requests"], optional: ["max_error_rate"],
+                   cachedByDefault: false),
+    ]
+    return Dictionary(uniqueKeysWithValues: schemas.map { ($0.name, $0) })
+}()
+
+/// The pipeline of DESIGN.md, written out in full.
+let irisPipeline = """
+version: 1
+name: iris
+params:
+  min_accuracy: 0.9
+  epochs: 3
+env:
+  PYTHONHASHSEED: "0"
+secrets:
+  REGISTRY_PASSWORD: { env: REGISTRY_PASSWORD }
+stages:
+  train:
+    kind: command
+    run: python3 examples/iris/train.py --epochs ${{ params.epochs }} --out ${{ outputs.model }}
+    inputs: [examples/iris/train.py, examples/iris/data.csv]
+    outputs: { model: model.onnx }
+    metrics: metrics.json
+    timeout: 10m
+  validate:
+    kind: validate
+    with: { model: "${{ stages.train.outputs.model }}", format: onnx }
+  serialize:
+    kind: serialize
+    needs: validate
+    outputs: { package: package/ }
+    with:
+      model: "${{ stages.train.outputs.model }}"
+  register:
+    kind: register
+    with:
+      package: "${{ stages.serialize.outputs.package }}"
+      password: "${{ secrets.REGISTRY_PASSWORD }}"
+    retries: 2
+  evaluate:
+    run: test ${{ stages.train.metrics.accuracy }} '>' ${{ params.min_accuracy }}
+    needs: [train]
+    cache: false
+
+"""
+
+/// Parses `yaml` as `pipeline.yaml` and returns the rendered diagnostics, or [] when the
+/// file is valid.
+func lint(_ yaml: String, file: String = "pipeline.yaml") -> [String] {
+    do {
+        _ = try PipelineLoader.parse(source: yaml, file: file, kinds: testKinds)
+        return []
+    } catch {
+        return error.diagnostics.map(\.rendered)
+    }
+}
+
+/// Parses `yaml`, which must be valid.
+func load(_ yaml: String) throws -> Pipeline {
+    try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: testKinds)
+}
