@@ -27,22 +27,36 @@ let package = Package(
         // libhdf5: reads Keras .h5 attributes (model_config, keras_version).
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
+        // zlib: inflates deflated zip members (PyTorch and .keras archives) in a bounded window.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // posix_spawn with a new session and a working folder (glibc's _np call is not
+        // visible to Swift without _GNU_SOURCE).
+        .target(name: "CSpawn"),
 
         // 1. The pipeline file model: pure, no process, git or database.
-        .target(name: "PipelineSpec", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "PipelineSpec", dependencies: [.product(name: "Yams", package: "Yams")],
+                exclude: ["README.md"]),
         // 2. State: git, content-addressed objects, run history.
-        .target(name: "GitState", dependencies: ["CLibGit2", "CCrypto"]),
-        .target(name: "ArtifactStore", dependencies: ["CCrypto"]),
-        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "GitState", dependencies: ["CLibGit2", "CCrypto"],
+                exclude: ["README.md"]),
+        .target(name: "ArtifactStore", dependencies: ["CCrypto"],
+                exclude: ["README.md"]),
+        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
-        .target(name: "PipelineEngine", dependencies: ["PipelineSpec", "GitState", "ArtifactStore", "RunStore"]),
+        .target(name: "PipelineEngine", dependencies: ["PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn"],
+                exclude: ["README.md"]),
         // 4. Capabilities that know nothing of the engine.
         .target(name: "ModelFormats", dependencies: [
-            "ArtifactStore", "CHDF5",
+            "ArtifactStore", "CHDF5", "CZlib", "CCrypto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        ],
+                exclude: ["README.md"]),
         // 5. Adapters from capabilities to the engine's StageKind protocol.
-        .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats"]),
+        .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats"],
+                exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
             "StageKinds", "PipelineEngine",

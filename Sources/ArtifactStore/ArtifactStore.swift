@@ -1,0 +1,42 @@
+/// Content-addressed storage for stage outputs: the seam between the engine and
+/// where bytes live.
+///
+/// A local folder today (``LocalArtifactStore``); an S3-API remote cache shared by
+/// CI runners later, as a second implementation of this protocol. Objects are
+/// named by their SHA-256 and never change once written, so any two stores agree
+/// on what a digest means, and a reader never sees half an object.
+///
+/// Runs hold a ``StoreLease`` for their whole duration; garbage collection takes
+/// the store exclusively and refuses while any lease is held, so it cannot delete
+/// an object a running stage is about to reuse.
+public protocol ArtifactStore: Sendable {
+    /// Stores the file or folder at `path`. A folder stores each file, then a
+    /// canonical JSON manifest (`[{digest, executable, path, size}]`, sorted by
+    /// path) whose digest is the tree's digest. Storing what is already there
+    /// is cheap and harmless.
+    func store(path: String) throws(StoreError) -> StoredObject
+
+    /// Re-creates `object` at `destination` (a hard link when possible, else a
+    /// copy), creating its parent folders. A folder is rebuilt from its manifest.
+    /// The result appears at once (temporary name, then rename), replacing what
+    /// was at `destination`.
+    func materialize(_ object: StoredObject, at destination: String) throws(StoreError)
+
+    /// Whether an object with `digest` is present.
+    func contains(_ digest: Digest) -> Bool
+
+    /// Every object, sorted by digest.
+    func objects() throws(StoreError) -> [ObjectInfo]
+
+    /// Re-hashes every object and checks that every tree's files are present.
+    func verify() throws(StoreError) -> [VerifyProblem]
+
+    /// Deletes every object not in `keeping` (a kept tree keeps its files), and
+    /// temporary files older than an hour. Refuses, with ``StoreError/Code/locked``,
+    /// while any lease is held.
+    func collectGarbage(keeping: Set<Digest>) throws(StoreError) -> GCReport
+
+    /// Takes a shared lease that keeps garbage collection away until released.
+    /// Waits while a collection is running.
+    func lease() throws(StoreError) -> StoreLease
+}

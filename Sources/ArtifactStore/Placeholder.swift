@@ -1,1 +1,0 @@
-// ArtifactStore: see README.md

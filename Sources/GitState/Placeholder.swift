@@ -1,1 +1,0 @@
-// GitState: see README.md

@@ -1,1 +1,0 @@
-// RunStore: see README.md

@@ -1,0 +1,11 @@
+/// What started a run, as recorded and shown in `mlpipe runs`.
+public enum Trigger: String, Sendable, Codable, CaseIterable {
+    /// A person typed `mlpipe run`.
+    case cli
+    /// `mlpipe run` under CI (the `CI` environment variable was set).
+    case ci
+    /// `mlpipe rerun RUN`; ``RunRecord/parentRun`` names RUN.
+    case rerun
+    /// A webhook call (reserved for the server that will receive them).
+    case webhook
+}
