@@ -1,0 +1,68 @@
+import Foundation
+import GitState
+import PipelineSpec
+import RunStore
+
+/// Builds the `${{ … }}` contexts for a stage.
+///
+/// Two renderings of every stage exist: one for its cache key, where this run's folders,
+/// the run id and secrets stay as their expressions (what they point to enters the key
+/// elsewhere, or must never enter it), and one for execution with the real values.
+struct ExpressionRoot {
+    enum Mode { case key, execution }
+
+    var pipeline: Pipeline
+    var head: HeadState
+    var runID: Int64
+    var secrets: [String: String]
+
+    func context(for stage: Stage, mode: Mode, outputPaths: [String: String],
+                 upstream: [String: StageOutcome]) -> EvaluationContext {
+        var root: [String: Value] = [:]
+        root["params"] = .object(pipeline.params)
+        root["git"] = .object([
+            "sha": .string(head.commit),
+            "short_sha": .string(head.shortCommit),
+            "branch": .string(head.branch ?? ""),
+        ])
+        root["pipeline"] = .object(["name": .string(pipeline.name)])
+        root["env"] = .object(pipeline.env.mapValues { .string($0) })
+        switch mode {
+        case .key:
+            root["run"] = .object(["id": .string("${{ run.id }}")])
+            root["secrets"] = .object(Dictionary(uniqueKeysWithValues: pipeline.secrets.keys.map { ($0, .string("${{ secrets.\($0) }}")) }))
+            root["outputs"] = .object(Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0.name, .string("${{ outputs.\($0.name) }}")) }))
+        case .execution:
+            root["run"] = .object(["id": .int(Int(runID))])
+            root["secrets"] = .object(secrets.mapValues { .string($0) })
+            root["outputs"] = .object(outputPaths.mapValues { .string($0) })
+        }
+        var stages: [String: Value] = [:]
+        for (name, outcome) in upstream {
+            var outputs: [String: Value] = [:]
+            for (outputName, record) in outcome.outputs {
+                outputs[outputName] = mode == .key ? .string("${{ stages.\(name).outputs.\(outputName) }}") : .string(record.path)
+            }
+            stages[name] = .object(["outputs": .object(outputs), "metrics": outcome.metrics ?? .object([:])])
+        }
+        root["stages"] = .object(stages)
+        return EvaluationContext(root: root)
+    }
+}
+
+/// What a finished stage hands to the stages after it.
+struct StageOutcome: Sendable {
+    var status: StageStatus
+    /// By output name; `path` is where the file is in this run's folder.
+    var outputs: [String: OutputRecord]
+    var metrics: Value?
+
+    var isSuccess: Bool { status == .succeeded || status == .cached }
+}
+
+extension Value {
+    /// Decodes JSON text into a Value (metrics files, stored params).
+    static func fromJSON(_ data: Data) -> Value? {
+        try? JSONDecoder().decode(Value.self, from: data)
+    }
+}

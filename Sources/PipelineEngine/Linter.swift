@@ -1,0 +1,56 @@
+import Foundation
+import GitState
+import PipelineSpec
+
+/// `mlpipe lint`: every pipeline-file problem, without running anything.
+public struct Linter: Sendable {
+    public var kinds: KindRegistry
+
+    public init(kinds: KindRegistry) {
+        self.kinds = kinds
+    }
+
+    /// The result for one file.
+    public struct FileResult: Sendable {
+        public var file: String
+        public var diagnostics: [Diagnostic]
+        public var pipeline: Pipeline?
+    }
+
+    /// Lints the given files (paths or names under `pipelines/`), or every file in
+    /// `pipelines/` when none is given. Works outside a git repository too.
+    public func lint(_ arguments: [String], currentDirectory: String = FileManager.default.currentDirectoryPath) throws(EngineError) -> [FileResult] {
+        let root = (try? GitRepository.discover(from: currentDirectory))?.workdir ?? currentDirectory
+        var targets: [(String, String)] = []
+        if arguments.isEmpty {
+            let names = PipelineLocator.available(in: root + "/pipelines")
+            if names.isEmpty {
+                throw EngineError(.definition, "no pipelines/*.yaml under \(root); name the files to lint")
+            }
+            for name in names { targets.append(try PipelineLocator.locate(name, repositoryRoot: root, currentDirectory: currentDirectory)) }
+        } else {
+            for argument in arguments {
+                targets.append(try PipelineLocator.locate(argument, repositoryRoot: root, currentDirectory: currentDirectory))
+            }
+        }
+        return targets.map { path, display in
+            do throws(SpecErrors) {
+                let pipeline = try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas)
+                return FileResult(file: display, diagnostics: [], pipeline: pipeline)
+            } catch {
+                return FileResult(file: display, diagnostics: error.diagnostics, pipeline: nil)
+            }
+        }
+    }
+
+    /// The pipeline for `graph`: loaded and checked, or the diagnostics as an error.
+    public func load(_ argument: String?, currentDirectory: String = FileManager.default.currentDirectoryPath) throws(EngineError) -> Pipeline {
+        let root = (try? GitRepository.discover(from: currentDirectory))?.workdir ?? currentDirectory
+        let (path, display) = try PipelineLocator.locate(argument, repositoryRoot: root, currentDirectory: currentDirectory)
+        do {
+            return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas)
+        } catch {
+            throw EngineError.spec(error)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GitState
+import PipelineSpec
+import RunStore
+
+extension PipelineRunner {
+    /// `mlpipe rerun RUN [--from STAGE]`: a new run linked to RUN, at RUN's commit, with
+    /// RUN's pipeline file and params.
+    ///
+    /// Stages that succeeded (or were cached) in RUN and are not downstream of a stage
+    /// that did not succeed are reused as they were; the rest run. `--from STAGE` forces
+    /// that stage and everything downstream of it. When HEAD has moved since RUN, the run
+    /// happens in a temporary git worktree of RUN's commit, removed afterwards.
+    public func rerun(_ reference: String, from: String?, options: RunOptions,
+                      events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
+        let session = try Session.open(options, kinds: kinds)
+        let history = RunHistory(store: session.runStore)
+        let original = try history.resolve(reference)
+        guard let originalID = original.id else { throw EngineError(.internal, "run without id") }
+
+        var pipeline: Pipeline
+        do {
+            pipeline = try PipelineLoader.parse(source: original.pipelineSource, file: original.pipelineFile, kinds: kinds.schemas)
+        } catch {
+            throw EngineError.spec(error)
+        }
+        if let params = Value.fromJSON(Data(original.paramsJSON.utf8)), case .object(let values) = params {
+            pipeline.params = values
+        }
+        pipeline = try applyParams(pipeline, options.params)
+        if let from, pipeline.stage(named: from) == nil {
+            throw EngineError(.definition, "no stage '\(from)' in run #\(originalID)'s pipeline"
+                + (PipelineLocator.closest(from, among: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+        }
+
+        let stages: [StageRecord]
+        let outputs: [OutputRecord]
+        do {
+            stages = try session.runStore.stages(runID: originalID)
+            outputs = try session.runStore.outputs(runID: originalID)
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+        let succeeded = Set(stages.filter { $0.status == .succeeded || $0.status == .cached }.map(\.name))
+        let broken = Set(pipeline.stages.map(\.name)).subtracting(succeeded)
+        var forced = Set<String>()
+        if let from { forced = [from] ; forced.formUnion(pipeline.downstream(of: [from])) }
+        let rerunAll = broken.union(pipeline.downstream(of: broken)).union(forced)
+        var reuse: [String: ReusedResult] = [:]
+        for record in stages where succeeded.contains(record.name) && !rerunAll.contains(record.name) {
+            reuse[record.name] = ReusedResult(fromRun: record.cachedFrom ?? originalID,
+                                              outputs: outputs.filter { $0.stage == record.name },
+                                              metricsJSON: record.metricsJSON)
+        }
+
+        // At RUN's commit: here if HEAD is there, else in a temporary worktree.
+        let current = try gitHead(session.repo)
+        var root = session.repo.workdir
+        var worktree: String?
+        var head = current
+        if current.commit != original.commit {
+            let path = "\(session.workspace.worktreesPath)/rerun-\(getpid())-\(Int(Date().timeIntervalSince1970))"
+            do {
+                try FileManager.default.createDirectory(atPath: session.workspace.worktreesPath, withIntermediateDirectories: true)
+                try session.repo.addWorktree(at: path, commit: original.commit)
+            } catch let error as GitError {
+                throw EngineError(.environment, "cannot check out run #\(originalID)'s commit \(original.commit.prefix(7)): \(error.description)", cause: error)
+            } catch {
+                throw EngineError(.environment, "cannot create a worktree at \(path): \(error)")
+            }
+            worktree = path
+            root = path
+            head = HeadState(commit: original.commit,
+                             branch: original.branch, treeID: "")
+        }
+        defer {
+            if let worktree { try? session.repo.removeWorktree(at: worktree) }
+        }
+
+        var runOptions = options
+        runOptions.trigger = .rerun
+        let plan = RerunPlan(parentRun: originalID, commit: original.commit, branch: original.branch,
+                             pipelineSource: original.pipelineSource, pipelineFile: original.pipelineFile,
+                             paramsJSON: Value.object(pipeline.params).canonicalJSON(), reuse: reuse, forced: forced)
+        return try await execute(pipeline: pipeline, session: session, head: head, repositoryRoot: root,
+                                 options: runOptions, rerun: plan, events: events)
+    }
+}

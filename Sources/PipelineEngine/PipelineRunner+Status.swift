@@ -1,0 +1,89 @@
+import ArtifactStore
+import Foundation
+import GitState
+import PipelineSpec
+import RunStore
+
+/// What `mlpipe status` says of one stage: would it run, and why.
+public struct StagePlan: Sendable {
+    public var name: String
+    public var willRun: Bool
+    public var reason: String
+    public var cachedFrom: Int64?
+    public var cacheKey: String?
+}
+
+/// `mlpipe status`: the plan of a run that was not started.
+public struct StatusReport: Sendable {
+    public var pipeline: String
+    public var commit: String
+    public var branch: String?
+    public var dirty: Bool
+    public var dirtyPaths: [String]
+    public var stages: [StagePlan]
+}
+
+extension PipelineRunner {
+    /// Which stages a run would execute now, and why — without running anything or
+    /// writing a run record.
+    ///
+    /// A stage whose upstream would run cannot know its own key yet (its inputs are not
+    /// made), so it is reported as running because of that upstream.
+    public func status(_ options: RunOptions) throws(EngineError) -> StatusReport {
+        let session = try Session.open(options, kinds: kinds)
+        let located = try PipelineLocator.locate(options.pipeline, repositoryRoot: session.repo.workdir,
+                                                 currentDirectory: options.currentDirectory)
+        var pipeline = try loadPipeline(path: located.path, display: located.display)
+        pipeline = try applyParams(pipeline, options.params)
+        let head = try gitHead(session.repo)
+        let all = Set(pipeline.stages.map(\.name))
+        let inputs = try InputPlan.make(pipeline: pipeline, selected: all, repo: session.repo, commit: head.commit, assumeClean: false)
+        let context = RunContext(
+            runID: 0, pipeline: pipeline, head: head, repositoryRoot: session.repo.workdir, workspace: session.workspace,
+            runStore: session.runStore, artifacts: session.artifacts, kinds: kinds, executor: executor,
+            secrets: ResolvedSecrets(values: [:]), inputs: inputs, options: options, forced: options.force,
+            reuse: [:], positions: [:], events: { _ in })
+
+        var outcomes: [String: StageOutcome] = [:]
+        var willRun = Set<String>()
+        var plans: [StagePlan] = []
+        for name in pipeline.topologicalOrder {
+            guard let stage = pipeline.stage(named: name), let kind = kinds.kind(named: stage.kind) else { continue }
+            let runningUpstream = stage.dependencies.filter(willRun.contains)
+            if !runningUpstream.isEmpty {
+                willRun.insert(name)
+                plans.append(StagePlan(name: name, willRun: true, reason: "upstream \(runningUpstream.joined(separator: ", ")) will run"))
+                continue
+            }
+            let upstream = Dictionary(uniqueKeysWithValues: stage.dependencies.compactMap { dep in outcomes[dep].map { (dep, $0) } })
+            let execution = StageExecution(context: context, stage: stage, upstream: upstream)
+            let components: KeyComponents
+            do {
+                components = try execution.keyComponents(kind: kind)
+            } catch {
+                willRun.insert(name)
+                plans.append(StagePlan(name: name, willRun: true, reason: "its expressions need values from a run: \(error.message)"))
+                continue
+            }
+            let key = components.key
+            let cacheable = (stage.cache ?? kind.schema.cachedByDefault) && !options.noCache
+            let forced = options.force.contains(name)
+            if cacheable && !forced, let entry = execution.lookUp(key: key), let stored = decodeOutputs(entry.outputsJSON),
+               stored.allSatisfy({ record in Digest(parsing: record.digest).map(session.artifacts.contains) ?? false }) {
+                var outputs: [String: OutputRecord] = [:]
+                for record in stored { outputs[record.name] = record }
+                outcomes[name] = StageOutcome(status: .cached, outputs: outputs,
+                                              metrics: entry.metricsJSON.flatMap { Value.fromJSON(Data($0.utf8)) })
+                plans.append(StagePlan(name: name, willRun: false, reason: "cached: same key as run #\(entry.runID)",
+                                       cachedFrom: entry.runID, cacheKey: key))
+            } else {
+                willRun.insert(name)
+                plans.append(StagePlan(name: name, willRun: true,
+                                       reason: execution.explain(components: components, cacheable: cacheable, forced: forced, kind: kind),
+                                       cacheKey: key))
+            }
+        }
+        return StatusReport(pipeline: pipeline.name, commit: head.commit, branch: head.branch, dirty: inputs.isDirty,
+                            dirtyPaths: inputs.dirtyPaths, stages: plans)
+    }
+}

@@ -1,0 +1,201 @@
+import ArtifactStore
+import Foundation
+import GitState
+import PipelineSpec
+import RunStore
+
+/// Runs pipelines: plans, schedules, caches and records.
+///
+/// The one entry point of `mlpipe run` and `mlpipe rerun`. A run is planned in full
+/// before anything starts (every pipeline-file error, every missing input and secret is
+/// reported first), then its stages run as a DAG in one task group bounded by `jobs`.
+/// Each stage is recorded as it changes, so a run killed at any moment leaves a whole
+/// record behind, which the next command marks `interrupted`.
+public struct PipelineRunner: Sendable {
+    public var kinds: KindRegistry
+    public var executor: any Executor
+    public var secretProviders: @Sendable (String) -> [any SecretProvider]
+    /// Recorded with each run.
+    public var version: String
+
+    public init(kinds: KindRegistry, executor: any Executor = LocalProcessExecutor(), version: String,
+                secretProviders: @escaping @Sendable (String) -> [any SecretProvider] = { root in
+                    [EnvironmentSecretProvider(), FileSecretProvider(baseDirectory: root)]
+                }) {
+        self.kinds = kinds
+        self.executor = executor
+        self.secretProviders = secretProviders
+        self.version = version
+    }
+
+    /// Runs the pipeline at HEAD (and the working tree).
+    public func run(_ options: RunOptions, events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
+        let session = try Session.open(options, kinds: kinds)
+        let located = try PipelineLocator.locate(options.pipeline, repositoryRoot: session.repo.workdir,
+                                                 currentDirectory: options.currentDirectory)
+        var pipeline = try loadPipeline(path: located.path, display: located.display)
+        pipeline = try applyParams(pipeline, options.params)
+        let head = try gitHead(session.repo)
+        return try await execute(pipeline: pipeline, session: session, head: head, repositoryRoot: session.repo.workdir,
+                                 options: options, rerun: nil, events: events)
+    }
+
+    func loadPipeline(path: String, display: String) throws(EngineError) -> Pipeline {
+        do {
+            return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas)
+        } catch {
+            throw EngineError.spec(error)
+        }
+    }
+
+    func applyParams(_ pipeline: Pipeline, _ overrides: [ParamOverride]) throws(EngineError) -> Pipeline {
+        guard !overrides.isEmpty else { return pipeline }
+        do {
+            return try pipeline.applying(paramOverrides: overrides.map { ($0.key, $0.value) })
+        } catch {
+            throw EngineError.spec(error)
+        }
+    }
+
+    /// Plans and runs `pipeline`; shared by `run` and `rerun`.
+    func execute(pipeline: Pipeline, session: Session, head: HeadState, repositoryRoot: String,
+                 options: RunOptions, rerun: RerunPlan?, events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
+        // Which stages take part.
+        for name in options.only.union(options.force).sorted() where pipeline.stage(named: name) == nil {
+            throw EngineError(.definition, "no stage '\(name)' in \(pipeline.file)"
+                + (PipelineLocator.closest(name, among: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+        }
+        let selected: Set<String> = options.only.isEmpty
+            ? Set(pipeline.stages.map(\.name))
+            : options.only.union(pipeline.upstream(of: options.only))
+
+        // Inputs: one status of the working tree for all the stages' inputs.
+        let plan = try InputPlan.make(pipeline: pipeline, selected: selected, repo: session.repo,
+                                      commit: head.commit, assumeClean: rerun != nil && repositoryRoot != session.repo.workdir)
+        if options.requireClean && plan.isDirty {
+            throw EngineError(.environment,
+                "uncommitted changes to inputs: \(plan.dirtyPaths.prefix(5).joined(separator: ", "))\(plan.dirtyPaths.count > 5 ? ", …" : ""); commit or stash them, or run without --require-clean")
+        }
+
+        let secrets = try ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(repositoryRoot))
+
+        // The run record, with every stage pending.
+        let identity = ProcessIdentity.current()
+        let startedAt = Date()
+        let paramsJSON = rerun?.paramsJSON ?? Value.object(pipeline.params).canonicalJSON()
+        let record = RunRecord(
+            id: nil, pipeline: pipeline.name, pipelineFile: rerun?.pipelineFile ?? pipeline.file,
+            pipelineSource: pipeline.source, pipelineDigest: digest(of: pipeline.source),
+            paramsJSON: paramsJSON, commit: head.commit, branch: head.branch, dirty: plan.isDirty,
+            trigger: options.trigger, parentRun: rerun?.parentRun, status: .running, startedAt: startedAt,
+            finishedAt: nil, version: version, host: Workspace.hostName, pid: identity.pid,
+            pidStartTime: identity.startTime)
+        let positions = Dictionary(uniqueKeysWithValues: pipeline.topologicalOrder.enumerated().map { ($1, $0) })
+        let pending = pipeline.stages.map { stage in
+            StageRecord(runID: 0, name: stage.name, kind: stage.kind, position: positions[stage.name] ?? 0,
+                        status: .pending, cacheKey: nil, cachedFrom: nil, attempts: 0, exitCode: nil, error: nil,
+                        reason: nil, keyComponentsJSON: nil, metricsJSON: nil, startedAt: nil, finishedAt: nil, logPath: nil)
+        }
+        let runID: Int64
+        do {
+            runID = try session.runStore.createRun(record, stages: pending)
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+        let lease: StoreLease
+        do {
+            lease = try session.artifacts.lease()
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+        defer { lease.release() }
+
+        events(.runStarted(RunHeader(id: runID, pipeline: pipeline.name, pipelineFile: record.pipelineFile,
+                                     commit: head.commit, branch: head.branch, dirty: plan.isDirty,
+                                     parentRun: rerun?.parentRun, stageCount: selected.count, startedAt: startedAt)))
+
+        let context = RunContext(
+            runID: runID, pipeline: pipeline, head: head, repositoryRoot: repositoryRoot,
+            workspace: session.workspace, runStore: session.runStore, artifacts: session.artifacts,
+            kinds: kinds, executor: executor, secrets: secrets, inputs: plan, options: options,
+            forced: options.force.union(rerun?.forced ?? []), reuse: rerun?.reuse ?? [:],
+            positions: positions, events: events)
+        let summaries = await Scheduler(context: context, selected: selected).run()
+
+        let finishedAt = Date()
+        let status: RunStatus
+        if summaries.contains(where: { $0.status == .cancelled }) || Task.isCancelled {
+            status = .cancelled
+        } else if summaries.contains(where: { $0.status == .failed || $0.status == .skipped && selected.contains($0.name) }) {
+            status = .failed
+        } else {
+            status = .succeeded
+        }
+        do {
+            try session.runStore.finishRun(id: runID, status: status, finishedAt: finishedAt)
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+        let ordered = summaries.sorted { (positions[$0.name] ?? 0) < (positions[$1.name] ?? 0) }
+        let report = RunReport(runID: runID, pipeline: pipeline.name, status: status, startedAt: startedAt,
+                               finishedAt: finishedAt, stages: ordered)
+        events(.runFinished(report))
+        return report
+    }
+
+    func gitHead(_ repo: GitRepository) throws(EngineError) -> HeadState {
+        do {
+            return try repo.head()
+        } catch {
+            throw EngineError(.environment, error.description, cause: error)
+        }
+    }
+}
+
+/// SHA-256 of a text, as `sha256:<hex>`.
+func digest(of text: String) -> String {
+    var hasher = SHA256Hasher()
+    Array(text.utf8).withUnsafeBytes { hasher.update($0) }
+    return hasher.finalize().description
+}
+
+/// The repository, workspace and stores one command works with.
+struct Session: Sendable {
+    var repo: GitRepository
+    var workspace: Workspace
+    var runStore: SQLiteRunStore
+    var artifacts: LocalArtifactStore
+
+    static func open(_ options: RunOptions, kinds: KindRegistry) throws(EngineError) -> Session {
+        let repo: GitRepository
+        do {
+            repo = try GitRepository.discover(from: options.currentDirectory)
+        } catch {
+            throw EngineError(.environment, error.description, cause: error)
+        }
+        let workspace = Workspace(repositoryRoot: repo.workdir, override: options.workspace)
+        try workspace.prepare()
+        return Session(repo: repo, workspace: workspace, runStore: try workspace.openRunStore(),
+                       artifacts: try workspace.openArtifactStore())
+    }
+}
+
+/// Everything the stages of one run share; immutable.
+struct RunContext: Sendable {
+    var runID: Int64
+    var pipeline: Pipeline
+    var head: HeadState
+    var repositoryRoot: String
+    var workspace: Workspace
+    var runStore: SQLiteRunStore
+    var artifacts: LocalArtifactStore
+    var kinds: KindRegistry
+    var executor: any Executor
+    var secrets: ResolvedSecrets
+    var inputs: InputPlan
+    var options: RunOptions
+    var forced: Set<String>
+    var reuse: [String: ReusedResult]
+    var positions: [String: Int]
+    var events: @Sendable (RunEvent) -> Void
+}

@@ -1,1 +1,0 @@
-// PipelineEngine: see README.md

@@ -1,0 +1,169 @@
+import Foundation
+import PipelineSpec
+import RunStore
+
+/// A run with its stages and outputs, as `runs show` reports it.
+public struct RunDetails: Sendable {
+    public var run: RunRecord
+    public var stages: [StageRecord]
+    public var outputs: [OutputRecord]
+
+    public func outputs(of stage: String) -> [OutputRecord] { outputs.filter { $0.stage == stage } }
+}
+
+/// One field that differs between two runs.
+public struct RunDifference: Sendable, Hashable {
+    /// `commit`, `branch`, `dirty`, `status`, `param`, `input`, `output`, `metric`, `stage`.
+    public var category: String
+    /// What differs: the param name, `stage:path`, `stage.output`, `stage.metric`.
+    public var name: String
+    public var a: String?
+    public var b: String?
+    /// For numeric metrics: b - a.
+    public var delta: Double?
+}
+
+/// Two runs compared field by field.
+public struct RunComparison: Sendable {
+    public var a: RunRecord
+    public var b: RunRecord
+    public var differences: [RunDifference]
+}
+
+/// Read-only queries over recorded runs: `runs`, `runs show`, `runs diff`, `logs`.
+public struct RunHistory: Sendable {
+    let store: SQLiteRunStore
+
+    init(store: SQLiteRunStore) {
+        self.store = store
+    }
+
+    /// Opens the history of the repository around `options.currentDirectory`.
+    public static func open(_ options: RunOptions) throws(EngineError) -> RunHistory {
+        let session = try Session.open(options, kinds: KindRegistry())
+        return RunHistory(store: session.runStore)
+    }
+
+    /// A run by number (`42` or `#42`) or `latest`.
+    public func resolve(_ reference: String) throws(EngineError) -> RunRecord {
+        let id: Int64
+        do {
+            if reference == "latest" {
+                guard let latest = try store.latestRunID(pipeline: nil) else {
+                    throw EngineError(.definition, "no runs recorded yet; start one with `mlpipe run`")
+                }
+                id = latest
+            } else {
+                let digits = reference.hasPrefix("#") ? String(reference.dropFirst()) : reference
+                guard let parsed = Int64(digits) else {
+                    throw EngineError(.definition, "'\(reference)' is not a run; give a run number such as 42, or `latest`")
+                }
+                id = parsed
+            }
+            guard let run = try store.run(id: id) else {
+                throw EngineError(.definition, "no run #\(id); `mlpipe runs` lists the recorded runs")
+            }
+            return run
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error as? (any Error & Sendable))
+        }
+    }
+
+    public func list(_ filter: RunFilter) throws(EngineError) -> [RunRecord] {
+        do { return try store.runs(filter) } catch { throw EngineError(.environment, "\(error)", cause: error) }
+    }
+
+    public func details(_ reference: String) throws(EngineError) -> RunDetails {
+        let run = try resolve(reference)
+        do {
+            return RunDetails(run: run, stages: try store.stages(runID: run.id!), outputs: try store.outputs(runID: run.id!))
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+    }
+
+    /// What differs between runs A and B: commit, params, each stage's inputs, outputs
+    /// and metrics.
+    public func compare(_ a: String, _ b: String) throws(EngineError) -> RunComparison {
+        let left = try details(a), right = try details(b)
+        var diffs: [RunDifference] = []
+        func add(_ category: String, _ name: String, _ x: String?, _ y: String?, delta: Double? = nil) {
+            if x != y { diffs.append(RunDifference(category: category, name: name, a: x, b: y, delta: delta)) }
+        }
+        add("commit", "commit", left.run.commit, right.run.commit)
+        add("branch", "branch", left.run.branch, right.run.branch)
+        add("dirty", "dirty", String(left.run.dirty), String(right.run.dirty))
+        add("pipeline", "pipeline file", left.run.pipelineDigest, right.run.pipelineDigest)
+        let pa = objectFields(left.run.paramsJSON), pb = objectFields(right.run.paramsJSON)
+        for key in Set(pa.keys).union(pb.keys).sorted() { add("param", key, pa[key], pb[key]) }
+
+        let names = (left.stages.map(\.name) + right.stages.map(\.name)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for name in names {
+            let sa = left.stages.first { $0.name == name }, sb = right.stages.first { $0.name == name }
+            add("stage", name, sa?.status.rawValue, sb?.status.rawValue)
+            let ka = sa?.keyComponentsJSON.flatMap(KeyComponents.decode), kb = sb?.keyComponentsJSON.flatMap(KeyComponents.decode)
+            let ia = ka?.inputs ?? [:], ib = kb?.inputs ?? [:]
+            for path in Set(ia.keys).union(ib.keys).sorted() where ka != nil && kb != nil {
+                add("input", "\(name):\(path.isEmpty ? "(whole tree)" : path)", ia[path], ib[path])
+            }
+            let oa = Dictionary(left.outputs(of: name).map { ($0.name, $0.digest) }, uniquingKeysWith: { x, _ in x })
+            let ob = Dictionary(right.outputs(of: name).map { ($0.name, $0.digest) }, uniquingKeysWith: { x, _ in x })
+            for output in Set(oa.keys).union(ob.keys).sorted() { add("output", "\(name).\(output)", oa[output], ob[output]) }
+            let ma = flatten(sa?.metricsJSON), mb = flatten(sb?.metricsJSON)
+            for metric in Set(ma.keys).union(mb.keys).sorted() {
+                let x = ma[metric], y = mb[metric]
+                var delta: Double?
+                if case .some(let vx) = x.flatMap(numeric), case .some(let vy) = y.flatMap(numeric) { delta = vy - vx }
+                add("metric", "\(name).\(metric)", x.map(\.interpolated), y.map(\.interpolated), delta: delta)
+            }
+        }
+        return RunComparison(a: left.run, b: right.run, differences: diffs)
+    }
+
+    /// The log files of a run's stages (one stage, or all that have a log), in order.
+    public func logs(_ reference: String, stage: String?) throws(EngineError) -> [(stage: String, path: String)] {
+        let details = try details(reference)
+        if let stage {
+            guard let record = details.stages.first(where: { $0.name == stage }) else {
+                let names = details.stages.map(\.name)
+                throw EngineError(.definition, "run #\(details.run.id!) has no stage '\(stage)'"
+                    + (PipelineLocator.closest(stage, among: names).map { "; did you mean '\($0)'?" } ?? " (stages: \(names.joined(separator: ", ")))"))
+            }
+            guard let path = record.logPath else {
+                throw EngineError(.definition, "stage '\(stage)' of run #\(details.run.id!) has no log: it was \(record.status.rawValue)\(record.cachedFrom.map { " (see run #\($0))" } ?? "")")
+            }
+            return [(stage, path)]
+        }
+        return details.stages.compactMap { record in record.logPath.map { (record.name, $0) } }
+    }
+
+    func objectFields(_ json: String) -> [String: String] {
+        guard let value = Value.fromJSON(Data(json.utf8)), case .object(let fields) = value else { return [:] }
+        return fields.mapValues { $0.canonicalJSON() }
+    }
+
+    /// Metrics flattened to dotted keys.
+    func flatten(_ json: String?) -> [String: Value] {
+        guard let json, let value = Value.fromJSON(Data(json.utf8)) else { return [:] }
+        var out: [String: Value] = [:]
+        func walk(_ prefix: String, _ v: Value) {
+            if case .object(let fields) = v {
+                for (k, sub) in fields { walk(prefix.isEmpty ? k : prefix + "." + k, sub) }
+            } else {
+                out[prefix] = v
+            }
+        }
+        walk("", value)
+        return out
+    }
+
+    func numeric(_ value: Value) -> Double? {
+        switch value {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+}

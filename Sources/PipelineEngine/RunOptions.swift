@@ -1,0 +1,75 @@
+import Foundation
+import RunStore
+
+/// What `mlpipe run` (and `rerun`, and `status`) was asked to do.
+public struct RunOptions: Sendable {
+    /// A path, or a name under `pipelines/`; nil for the only one.
+    public var pipeline: String?
+    /// `--param key=value`, in the order given.
+    public var params: [ParamOverride]
+    /// At most this many stages at once.
+    public var jobs: Int
+    /// Stages to run even when a cached result exists.
+    public var force: Set<String>
+    /// Run only these stages and what they need; empty for all.
+    public var only: Set<String>
+    public var noCache: Bool
+    public var requireClean: Bool
+    public var trigger: Trigger
+    /// `--workspace`, or MLPIPE_WORKSPACE; nil for `<repo>/workspace`.
+    public var workspace: String?
+    public var currentDirectory: String
+
+    public init(pipeline: String? = nil, params: [ParamOverride] = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                force: Set<String> = [], only: Set<String> = [], noCache: Bool = false, requireClean: Bool = false,
+                trigger: Trigger = .cli, workspace: String? = nil,
+                currentDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.pipeline = pipeline
+        self.params = params
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.only = only
+        self.noCache = noCache
+        self.requireClean = requireClean
+        self.trigger = trigger
+        self.workspace = workspace
+        self.currentDirectory = currentDirectory
+    }
+}
+
+/// `--param key=value`.
+public struct ParamOverride: Sendable, Hashable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// Parses `key=value`; nil when there is no `=` or no key.
+    public init?(parsing text: String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { return nil }
+        key = String(text[..<eq])
+        value = String(text[text.index(after: eq)...])
+    }
+}
+
+/// A stage result carried over from an earlier run by `mlpipe rerun`.
+struct ReusedResult: Sendable {
+    var fromRun: Int64
+    var outputs: [OutputRecord]
+    var metricsJSON: String?
+}
+
+/// What differs between a fresh run and a re-run of an old one.
+struct RerunPlan: Sendable {
+    var parentRun: Int64
+    var commit: String
+    var branch: String?
+    var pipelineSource: String
+    var pipelineFile: String
+    var paramsJSON: String
+    var reuse: [String: ReusedResult]
+    var forced: Set<String>
+}

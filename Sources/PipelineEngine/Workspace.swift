@@ -1,0 +1,90 @@
+import ArtifactStore
+import Foundation
+import RunStore
+
+/// The folder that holds mlpipe's state for a repository: `workspace/` at its root.
+///
+///     workspace/mlpipe.db          run history (SQLite, WAL)
+///     workspace/objects/           content-addressed outputs
+///     workspace/runs/<id>/<stage>/ each run's outputs and logs
+///     workspace/locks/             one lock file per cache key being computed
+///     workspace/worktrees/         temporary worktrees for re-runs of old commits
+///
+/// Creating it writes `workspace/.gitignore` with `*`, so that nothing mlpipe writes
+/// ever makes the repository dirty.
+public struct Workspace: Sendable {
+    public let root: String
+
+    public var databasePath: String { root + "/mlpipe.db" }
+    public var objectsPath: String { root + "/objects" }
+    public var runsPath: String { root + "/runs" }
+    public var locksPath: String { root + "/locks" }
+    public var worktreesPath: String { root + "/worktrees" }
+
+    public func runDirectory(_ run: Int64) -> String { "\(runsPath)/\(run)" }
+    public func stageDirectory(run: Int64, stage: String) -> String { "\(runsPath)/\(run)/\(stage)" }
+    public func logPath(run: Int64, stage: String) -> String { "\(runsPath)/\(run)/\(stage).log" }
+
+    /// The workspace of the repository at `repositoryRoot`, or `override` (an absolute
+    /// path or one relative to the current folder) when given.
+    public init(repositoryRoot: String, override: String? = nil) {
+        if let override, !override.isEmpty {
+            root = override.hasPrefix("/") ? override : FileManager.default.currentDirectoryPath + "/" + override
+        } else {
+            root = repositoryRoot + "/workspace"
+        }
+    }
+
+    /// Makes the folders, or says why it cannot (exit 3).
+    public func prepare() throws(EngineError) {
+        let fm = FileManager.default
+        do {
+            for dir in [root, objectsPath, runsPath, locksPath] {
+                try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            }
+            let ignore = root + "/.gitignore"
+            if !fm.fileExists(atPath: ignore) {
+                try Data("# mlpipe's state: never committed\n*\n".utf8).write(to: URL(fileURLWithPath: ignore), options: .atomic)
+            }
+        } catch {
+            throw EngineError(.environment,
+                "cannot write the workspace at \(root): \(error.localizedDescription); make the folder writable or pass --workspace PATH")
+        }
+        guard access(root, W_OK) == 0 else {
+            throw EngineError(.environment,
+                "the workspace at \(root) is not writable; fix its permissions or pass --workspace PATH")
+        }
+    }
+
+    /// Opens the run history, marking runs whose process died as interrupted.
+    public func openRunStore() throws(EngineError) -> SQLiteRunStore {
+        let store: SQLiteRunStore
+        do {
+            store = try SQLiteRunStore(path: databasePath)
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+        do {
+            _ = try store.markInterruptedRuns(host: Workspace.hostName, isAlive: ProcessIdentity.isAlive)
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+        return store
+    }
+
+    /// Opens the object store.
+    public func openArtifactStore() throws(EngineError) -> LocalArtifactStore {
+        do {
+            return try LocalArtifactStore(root: objectsPath)
+        } catch {
+            throw EngineError(.environment, "\(error)", cause: error)
+        }
+    }
+
+    /// This machine's name, recorded with each run.
+    public static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, 255)
+        return String(cString: buffer)
+    }()
+}

@@ -1,0 +1,11 @@
+import PipelineEngine
+
+/// The stage kinds that ship with mlpipe, registered by name.
+///
+/// Adding a kind is one file in this target plus one `register` line here.
+public enum BuiltinKinds {
+    public static func registry() -> KindRegistry {
+        let registry = KindRegistry.core
+        return registry
+    }
+}

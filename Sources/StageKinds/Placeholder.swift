@@ -1,1 +1,0 @@
-// StageKinds: see README.md

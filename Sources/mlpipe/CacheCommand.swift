@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+/// `mlpipe cache ls|gc|verify`.
+struct CacheCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache", abstract: "Inspect, clean and verify the stage cache.",
+        subcommands: [Ls.self, GC.self, Verify.self])
+
+    struct Ls: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cache entries.")
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let entries = try CacheMaintenance.open(RunOptions(workspace: workspace.resolved)).list()
+            let console = Console.shared
+            if entries.isEmpty { console.out("the cache is empty"); return }
+            console.out("KEY                  PIPELINE        STAGE          RUN     SIZE        LAST USED")
+            for e in entries {
+                console.out([col(String(e.key.dropFirst(7).prefix(20)), 20), col(e.pipeline, 15), col(e.stage, 14), col("#\(e.runID)", 7),
+                             col(bytes(e.size), 11), RunsCommand.timestamp.string(from: e.lastUsedAt) + (e.complete ? "" : "  (objects missing)")]
+                    .joined(separator: " "))
+            }
+        }
+    }
+
+    struct GC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove cache entries not used recently (keeping each stage's newest) and the objects nobody needs.")
+        @Option(name: .long, help: "Keep entries used within this many days.") var keepDays: Double = 7
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let report = try CacheMaintenance.open(RunOptions(workspace: workspace.resolved)).collectGarbage(keepDays: keepDays)
+            Console.shared.out("removed \(report.entriesRemoved) cache entries and \(report.objectsRemoved) objects (\(bytes(report.bytesFreed))); kept \(report.entriesKept) entries")
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every object; exit 1 if any does not match its name.")
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let problems = try CacheMaintenance.open(RunOptions(workspace: workspace.resolved)).verify()
+            let console = Console.shared
+            for p in problems { console.error("\(p.digest): \(p.message)") }
+            if problems.isEmpty { console.out("every object matches its digest") } else {
+                console.error("\(problems.count) object(s) do not match; run `mlpipe cache gc` after removing them, or re-run the stages that made them with --force")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// "1.2 MB".
+func bytes(_ n: Int64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var value = Double(n), unit = 0
+    while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+    return unit == 0 ? "\(n) B" : String(format: "%.1f", value) + " " + units[unit]
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+/// `mlpipe logs RUN [STAGE]`: a run's stage logs (masked when written).
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs of a run's stages.")
+
+    @Argument(help: "A run number, or `latest`.") var run: String
+    @Argument(help: "One stage (default: every stage that has a log).") var stage: String?
+    @OptionGroup var workspace: WorkspaceOptions
+
+    func run() async throws {
+        let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
+        let logs = try history.logs(run, stage: stage)
+        let console = Console.shared
+        for (name, path) in logs {
+            if stage == nil { console.out(console.paint("==> \(name) <==", .bold)) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                console.error("mlpipe: the log of \(name) is gone (\(path))")
+                continue
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            if !text.isEmpty { console.out(text) }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+/// The `mlpipe` command: parses arguments, calls one library entry point, renders.
+@main
+struct MLPipe: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "mlpipe",
+        abstract: "Run ML pipelines from your git repository: DAG stages, git-keyed cache, run history.",
+        version: version,
+        subcommands: [RunCommand.self, StatusCommand.self, RerunCommand.self, RunsCommand.self, LogsCommand.self,
+                      GraphCommand.self, LintCommand.self, CacheCommand.self, InitCommand.self])
+
+    /// Runs the command and sets the exit status in one place:
+    /// 0 ok, 1 a stage failed, 2 usage or definition, 3 environment, 130 interrupt.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as EngineError {
+            Console.shared.error(render(error))
+            Foundation.exit(error.category == .definition ? 2 : 3)
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 0 {
+                // --help and --version print to stdout.
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Console.shared.error(fullMessage(for: error))
+            // argument-parser's own usage errors (64) are usage errors: 2.
+            Foundation.exit(code.rawValue == 64 || code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+
+    static func render(_ error: EngineError) -> String {
+        if !error.diagnostics.isEmpty {
+            return error.diagnostics.map(\.rendered).joined(separator: "\n")
+        }
+        return "mlpipe: error: " + error.message
+    }
+}
+
+/// Options shared by the commands that open a repository's workspace.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: .long, help: "The workspace folder (default: <repo>/workspace, or $MLPIPE_WORKSPACE).")
+    var workspace: String?
+
+    var resolved: String? { workspace ?? ProcessInfo.processInfo.environment["MLPIPE_WORKSPACE"] }
+}
+
+/// Stage failed: exit 1. Interrupted: 130.
+enum RunExit {
+    static func code(for status: String) -> Int32 {
+        switch status {
+        case "succeeded": 0
+        case "cancelled", "interrupted": 130
+        default: 1
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+import StageKinds
+
+/// `mlpipe rerun RUN`: repeats a run at its commit, reusing what succeeded.
+struct RerunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerun",
+        abstract: "Re-run a run at its commit, reusing the stages that succeeded and are not downstream of a failure.")
+
+    @Argument(help: "A run number, or `latest`.")
+    var run: String
+
+    @Option(name: .long, help: "Force this stage and everything downstream of it.")
+    var from: String?
+
+    @Option(name: .long, help: "Stages to run at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "Write a JUnit XML report to this file.")
+    var junit: String?
+
+    @Flag(name: .long, help: "Print one JSON object per event.")
+    var json = false
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    func run() async throws {
+        let options = RunOptions(jobs: jobs, trigger: .rerun, workspace: workspace.resolved)
+        let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
+        let renderer = RunRenderer(json: json)
+        let reference = run, from = from
+        let report = try await Interrupts.run { try await runner.rerun(reference, from: from, options: options, events: renderer.handle) }
+        try finish(report, junit: junit)
+    }
+}

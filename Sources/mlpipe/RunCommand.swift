@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+import RunStore
+import StageKinds
+
+/// `mlpipe run`: runs a pipeline's stages that are not cached.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline: every stage whose inputs changed, the rest from cache.")
+
+    @Argument(help: "A pipeline file, or a name under pipelines/ (optional when there is one).")
+    var pipeline: String?
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("Override a param.", valueName: "key=value"))
+    var params: [String] = []
+
+    @Option(name: .long, help: "Stages to run at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "Run this stage even if a cached result exists (repeatable).")
+    var force: [String] = []
+
+    @Option(name: .long, help: "Run only this stage and the stages it needs (repeatable).")
+    var only: [String] = []
+
+    @Flag(name: .long, help: "Run every stage; neither read nor write the cache.")
+    var noCache = false
+
+    @Flag(name: .long, help: "Refuse to run (exit 3) when an input has uncommitted changes.")
+    var requireClean = false
+
+    @Option(name: .long, help: "Write a JUnit XML report (one testcase per stage) to this file.")
+    var junit: String?
+
+    @Flag(name: .long, help: "Print one JSON object per event.")
+    var json = false
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        for param in params where ParamOverride(parsing: param) == nil {
+            throw ValidationError("--param takes key=value, got '\(param)'")
+        }
+    }
+
+    func run() async throws {
+        let options = RunOptions(
+            pipeline: pipeline, params: params.compactMap(ParamOverride.init(parsing:)), jobs: jobs,
+            force: Set(force), only: Set(only), noCache: noCache, requireClean: requireClean,
+            trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
+            workspace: workspace.resolved)
+        let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
+        let renderer = RunRenderer(json: json)
+        let report = try await Interrupts.run { try await runner.run(options, events: renderer.handle) }
+        try finish(report, junit: junit)
+    }
+}
+
+/// Writes the JUnit report and exits with the run's status.
+func finish(_ report: RunReport, junit: String?) throws {
+    if let junit {
+        do {
+            try Data(JUnitReport.xml(report).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
+        } catch {
+            throw EngineError(.environment, "cannot write the JUnit report to \(junit): \(error.localizedDescription)")
+        }
+    }
+    let code = RunExit.code(for: report.status.rawValue)
+    if code != 0 { throw ExitCode(code) }
+}
+
+/// Ctrl-C (and SIGTERM) cancel the run's task: running stages end their process groups
+/// and are recorded as cancelled, and mlpipe exits 130. A second Ctrl-C exits at once.
+enum Interrupts {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await body() }
+        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let count = Counter()
+            source.setEventHandler {
+                if count.increment() > 1 { _exit(130) }
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        return try await task.value
+    }
+
+    final class Counter: @unchecked Sendable {
+        // Only touched from the signal source's handler, which Dispatch runs serially.
+        private var value = 0
+        func increment() -> Int { value += 1; return value }
+    }
+}

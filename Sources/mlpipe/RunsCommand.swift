@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+import PipelineSpec
+import RunStore
+
+/// `mlpipe runs [list|show|diff]`: the recorded history.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List, show and compare recorded runs.",
+        subcommands: [List.self, Show.self, Diff.self],
+        defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
+
+        @Option(name: .long, help: "Only runs of this pipeline.") var pipeline: String?
+        @Option(name: .long, help: "Only runs with this status (running, succeeded, failed, cancelled, interrupted).") var status: String?
+        @Option(name: .long, help: "At most this many runs.") var limit: Int = 20
+        @Flag(name: .long, help: "Print a JSON array.") var json = false
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func validate() throws {
+            if let status, RunStatus(rawValue: status) == nil {
+                throw ValidationError("unknown status '\(status)'; use one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() async throws {
+            let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
+            let runs = try history.list(RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit))
+            let console = Console.shared
+            if json {
+                console.out(Value.array(runs.map { .object(JSONOutput.run($0)) }).canonicalJSON())
+                return
+            }
+            if runs.isEmpty { console.out("no runs recorded yet"); return }
+            console.out("RUN     PIPELINE        STATUS       COMMIT   BRANCH          STARTED              DURATION  TRIGGER")
+            for run in runs {
+                let started = RunsCommand.timestamp.string(from: run.startedAt)
+                let took = run.finishedAt.map { duration($0.timeIntervalSince(run.startedAt)) } ?? "-"
+                var commit = String(run.commit.prefix(7))
+                if run.dirty { commit += "*" }
+                console.out([col("#\(run.id ?? 0)", 7), col(run.pipeline, 15), col(statusText(run.status), 12, painted: run.status.rawValue),
+                             col(commit, 8), col(run.branch ?? "-", 15), col(started, 20), col(took, 9),
+                             run.trigger.rawValue + (run.parentRun.map { " of #\($0)" } ?? "")].joined(separator: " "))
+            }
+        }
+
+        func statusText(_ status: RunStatus) -> String {
+            let console = Console.shared
+            switch status {
+            case .succeeded: return console.paint(status.rawValue, .green)
+            case .failed: return console.paint(status.rawValue, .red)
+            case .running: return console.paint(status.rawValue, .cyan)
+            default: return console.paint(status.rawValue, .yellow)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run: its stages, why each ran, outputs and metrics.")
+
+        @Argument(help: "A run number, or `latest`.") var run: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
+            let details = try history.details(run)
+            let console = Console.shared
+            if json {
+                console.out(JSONOutput.details(details).canonicalJSON())
+                return
+            }
+            let r = details.run
+            console.out("run #\(r.id ?? 0)  \(r.pipeline)  \(r.status.rawValue)")
+            console.out("  commit    \(r.commit)\(r.dirty ? " (dirty)" : "")\(r.branch.map { "  branch \($0)" } ?? "")")
+            console.out("  file      \(r.pipelineFile)  \(r.pipelineDigest)")
+            console.out("  started   \(r.startedAt.formatted(JSONOutput.isoStyle))" + (r.finishedAt.map { "  took \(duration($0.timeIntervalSince(r.startedAt)))" } ?? ""))
+            console.out("  trigger   \(r.trigger.rawValue)\(r.parentRun.map { ", re-run of #\($0)" } ?? "")  host \(r.host)  mlpipe \(r.version)")
+            console.out("  params    \(r.paramsJSON)")
+            console.out("stages:")
+            for stage in details.stages {
+                var line = "  \(col(stage.name, 14)) \(col(stage.status.rawValue, 10))"
+                if let from = stage.cachedFrom { line += " from #\(from)" }
+                if let start = stage.startedAt, let end = stage.finishedAt, stage.status != .cached {
+                    line += " \(duration(end.timeIntervalSince(start)))"
+                }
+                if stage.attempts > 1 { line += " attempts \(stage.attempts)" }
+                if let code = stage.exitCode, code != 0 { line += " exit \(code)" }
+                console.out(line)
+                if let reason = stage.reason { console.out("      why: \(reason)") }
+                if let error = stage.error, stage.status == .failed { console.out("      error: \(error)") }
+                for output in details.outputs(of: stage.name) {
+                    console.out("      \(output.name): \(output.digest.prefix(19))… \(output.size) bytes  \(output.path)")
+                }
+                if let metrics = stage.metricsJSON { console.out("      metrics: \(metrics)") }
+            }
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare two runs: commit, params, inputs, outputs and metrics.")
+
+        @Argument(help: "The first run.") var a: String
+        @Argument(help: "The second run.") var b: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
+            let comparison = try history.compare(a, b)
+            let console = Console.shared
+            if json {
+                let diffs: [Value] = comparison.differences.map { d in
+                    .object(["category": .string(d.category), "name": .string(d.name), "a": JSONOutput.string(d.a),
+                             "b": JSONOutput.string(d.b), "delta": d.delta.map { .double($0) } ?? .null])
+                }
+                console.out(Value.object(["a": JSONOutput.int(comparison.a.id), "b": JSONOutput.int(comparison.b.id),
+                                          "differences": .array(diffs)]).canonicalJSON())
+                return
+            }
+            console.out("run #\(comparison.a.id ?? 0) -> run #\(comparison.b.id ?? 0)")
+            if comparison.differences.isEmpty { console.out("  no differences"); return }
+            for d in comparison.differences {
+                var line = "  \(col(d.category, 8)) \(d.name): \(short(d.a)) -> \(short(d.b))"
+                if let delta = d.delta { line += String(format: " (%+g)", delta) }
+                console.out(line)
+            }
+        }
+
+        func short(_ value: String?) -> String {
+            guard let value else { return "(none)" }
+            if value.hasPrefix("sha256:") { return String(value.prefix(19)) + "…" }
+            if value.count == 40, value.allSatisfy(\.isHexDigit) { return String(value.prefix(7)) }
+            return value
+        }
+    }
+
+    static let timestamp: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter
+    }()
+}
+
+/// Pads to a column, measuring `painted` (the text without colour codes) when given.
+func col(_ text: String, _ width: Int, painted: String? = nil) -> String {
+    let visible = (painted ?? text).count
+    return visible >= width ? text : text + String(repeating: " ", count: width - visible)
+}

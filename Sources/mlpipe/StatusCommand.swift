@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+import PipelineSpec
+import StageKinds
+
+/// `mlpipe status`: which stages would run, and why, without running anything.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Say which stages a run would execute now, and why (nothing runs).")
+
+    @Argument(help: "A pipeline file, or a name under pipelines/.")
+    var pipeline: String?
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("Override a param.", valueName: "key=value"))
+    var params: [String] = []
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    func run() async throws {
+        let options = RunOptions(pipeline: pipeline, params: params.compactMap(ParamOverride.init(parsing:)),
+                                 workspace: workspace.resolved)
+        let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
+        let report = try runner.status(options)
+        let console = Console.shared
+        if json {
+            let stages: [Value] = report.stages.map { plan in
+                .object(["name": .string(plan.name), "willRun": .bool(plan.willRun), "reason": .string(plan.reason),
+                         "cachedFrom": JSONOutput.int(plan.cachedFrom), "cacheKey": JSONOutput.string(plan.cacheKey)])
+            }
+            console.out(Value.object(["pipeline": .string(report.pipeline), "commit": .string(report.commit),
+                                      "branch": JSONOutput.string(report.branch), "dirty": .bool(report.dirty),
+                                      "dirtyPaths": .array(report.dirtyPaths.map { .string($0) }),
+                                      "stages": .array(stages)]).canonicalJSON())
+            return
+        }
+        var head = "\(report.pipeline) at \(report.commit.prefix(7))"
+        if let branch = report.branch { head += " (\(branch))" }
+        if report.dirty { head += ", uncommitted changes to: " + report.dirtyPaths.prefix(5).joined(separator: ", ") }
+        console.out(head)
+        let width = max(14, (report.stages.map(\.name.count).max() ?? 0) + 1)
+        for plan in report.stages {
+            let name = plan.name + String(repeating: " ", count: max(0, width - plan.name.count))
+            let verdict = plan.willRun ? console.paint("would run", .yellow) : console.paint("cached   ", .green)
+            console.out("  \(name) \(verdict)  \(plan.reason)")
+        }
+        let n = report.stages.filter(\.willRun).count
+        console.out(n == 0 ? "up to date: a run would execute nothing" : "\(n) of \(report.stages.count) stages would run")
+    }
+}

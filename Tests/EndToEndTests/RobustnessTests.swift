@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@Suite("concurrent runs, kills and interrupts")
+struct RobustnessTests {
+    @Test("several runs on one workspace at once all finish, and a stage is computed once")
+    func concurrentRuns() throws {
+        let pipeline = "version: 1\nname: c\nstages:\n  work:\n    run: echo x >> \"$TALLY\"; sleep 1; echo done > ${{ outputs.out }}\n    outputs: { out: out.txt }\n    inputs: [seed.txt]\n"
+        let repo = try TempRepo(files: ["pipelines/c.yaml": pipeline, "seed.txt": "1\n"])
+        let tally = repo.path("tally")
+        let results = try (0..<4).map { _ in
+            try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["TALLY": tally])
+        }.map { try $0.finish() }
+        for result in results { #expect(result.status == 0, "\(result)") }
+        #expect(repo.read("tally") == "x\n", "the stage ran once; the other runs waited and took its result")
+        let runs = try repo.mlpipe("runs", "--json").json() as? [[String: Any]] ?? []
+        #expect(runs.count == 4)
+        #expect(runs.allSatisfy { $0["status"] as? String == "succeeded" })
+    }
+
+    @Test("a run killed with SIGKILL is shown as interrupted by the next command, and its half output never enters the store")
+    func sigkill() throws {
+        let pipeline = "version: 1\nname: k\nstages:\n  slow:\n    run: echo partial > ${{ outputs.out }}; touch \"$READY\"; sleep 60\n    outputs: { out: out.txt }\n"
+        let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
+        let ready = repo.path("ready")
+        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": ready])
+        try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
+        kill(process.process.processIdentifier, SIGKILL)
+        _ = try? process.finish()
+        let runs = try repo.mlpipe("runs", "--json").json() as? [[String: Any]] ?? []
+        #expect(runs.first?["status"] as? String == "interrupted")
+        #expect(try repo.statuses()["slow"] == "cancelled")
+        let objects = FileManager.default.enumerator(atPath: repo.path("workspace/objects/sha256"))?.allObjects ?? []
+        #expect(objects.isEmpty, "no object was stored: \(objects)")
+        // The stage's orphaned shell is in its own group; end it so the test leaves nothing behind.
+        _ = try? runProcess("/usr/bin/pkill", ["-f", "sleep 60"], in: repo.root)
+    }
+
+    @Test("SIGINT cancels running stages with their whole process group, records cancelled and exits 130")
+    func sigint() throws {
+        let pipeline = """
+            version: 1
+            name: i
+            stages:
+              slow:
+                run: (sleep 300; echo late > "$LEAK") & touch "$READY"; wait
+              later:
+                run: echo never
+                needs: [slow]
+
+            """
+        let repo = try TempRepo(files: ["pipelines/i.yaml": pipeline])
+        let ready = repo.path("ready"), leak = repo.path("leak")
+        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": ready, "LEAK": leak])
+        try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
+        kill(process.process.processIdentifier, SIGINT)
+        let result = try process.finish(timeout: 30)
+        #expect(result.status == 130, "\(result)")
+        #expect(try repo.statuses() == ["slow": "cancelled", "later": "cancelled"])
+        #expect(try repo.show()["status"] as? String == "cancelled")
+        let survivors = try runProcess("/usr/bin/pgrep", ["-f", "sleep 300"], in: repo.root)
+        #expect(survivors.stdout.isEmpty, "the background child was killed with its group")
+    }
+
+    @Test("cache gc refuses while a run is in progress")
+    func gcDuringRun() throws {
+        let pipeline = "version: 1\nname: g\nstages:\n  slow:\n    run: touch \"$READY\"; sleep 3\n"
+        let repo = try TempRepo(files: ["pipelines/g.yaml": pipeline])
+        let ready = repo.path("ready")
+        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": ready])
+        try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
+        let gc = try repo.mlpipe("cache", "gc")
+        #expect(gc.status == 3, "\(gc)")
+        #expect(try process.finish().status == 0)
+        #expect(try repo.mlpipe("cache", "gc").status == 0)
+    }
+}
+
+/// A process started in the background, with output to temp files.
+struct Started {
+    var process: Process
+    var out: URL
+    var err: URL
+
+    func finish(timeout: Double = 120) throws -> Outcome {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            throw HarnessError(description: "process did not finish")
+        }
+        process.waitUntilExit()
+        let stdout = String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self)
+        let stderr = String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self)
+        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
+
+func startProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:]) throws -> Started {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = args
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    var environment = ProcessInfo.processInfo.environment
+    environment["NO_COLOR"] = "1"
+    environment.removeValue(forKey: "CI")
+    for (key, value) in env { environment[key] = value }
+    process.environment = environment
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("bg-out-\(UUID().uuidString)")
+    let err = FileManager.default.temporaryDirectory.appendingPathComponent("bg-err-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return Started(process: process, out: out, err: err)
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@Suite("secrets")
+struct SecretTests {
+    static let secret = "hunter2-s3cr3t-value"
+
+    static let pipeline = """
+        version: 1
+        name: s
+        secrets:
+          API_TOKEN: { env: MY_TOKEN }
+          FILE_TOKEN: { file: token.txt }
+        stages:
+          use:
+            run: echo "token is $API_TOKEN and $FILE_TOKEN"; echo "$API_TOKEN" > ${{ outputs.out }}; echo "fail with $API_TOKEN" >&2; exit 1
+            outputs: { out: out.txt }
+
+        """
+
+    @Test("secrets reach stages as environment variables and never appear in output, logs, errors or the database")
+    func masked() throws {
+        let repo = try TempRepo(files: ["pipelines/s.yaml": Self.pipeline, ".gitignore": "token.txt\n"])
+        try repo.write("token.txt", "file-secret-42\n")
+        let result = try repo.mlpipe("run", env: ["MY_TOKEN": Self.secret])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("token is *** and ***"), "\(result)")
+        #expect(result.stderr.contains("fail with ***"))
+        for text in [result.stdout, result.stderr] {
+            #expect(!text.contains(Self.secret) && !text.contains("file-secret-42"))
+        }
+        let logs = try repo.mlpipe("logs", "latest", "use")
+        #expect(logs.stdout.contains("token is *** and ***"), "\(logs)")
+        #expect(!logs.stdout.contains(Self.secret))
+        let database = try Data(contentsOf: URL(fileURLWithPath: repo.path("workspace/mlpipe.db")))
+        let wal = (try? Data(contentsOf: URL(fileURLWithPath: repo.path("workspace/mlpipe.db-wal")))) ?? Data()
+        for blob in [database, wal] {
+            #expect(blob.range(of: Data(Self.secret.utf8)) == nil, "the secret is not in the database")
+            #expect(blob.range(of: Data("file-secret-42".utf8)) == nil)
+        }
+        let show = try repo.mlpipe("runs", "show", "latest", "--json")
+        #expect(!show.stdout.contains(Self.secret))
+    }
+
+    @Test("a secret enters the cache key by name only: a new value does not re-run a stage")
+    func notInKey() throws {
+        let pipeline = "version: 1\nname: k\nsecrets:\n  T: { env: T }\nstages:\n  a:\n    run: echo ok > ${{ outputs.o }}\n    outputs: { o: o.txt }\n"
+        let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
+        #expect(try repo.mlpipe("run", env: ["T": "first-value"]).status == 0)
+        #expect(try repo.mlpipe("run", env: ["T": "second-value"]).status == 0)
+        #expect(try repo.statuses() == ["a": "cached"])
+        let key = try repo.stages()["a"]?["cacheKey"] as? String ?? ""
+        #expect(key.hasPrefix("sha256:"))
+    }
+
+    @Test("a missing secret is an environment error that names it, not its value")
+    func missing() throws {
+        let pipeline = "version: 1\nname: k\nsecrets:\n  T: { env: NOT_SET_ANYWHERE }\nstages:\n  a:\n    run: 'true'\n"
+        let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
+        let result = try repo.mlpipe("run")
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("secret T: environment variable NOT_SET_ANYWHERE is not set"), "\(result)")
+    }
+}
