@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(name: "mlpipe", dependencies: [
             "StageKinds", "PipelineEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
 
         .testTarget(name: "PipelineSpecTests", dependencies: ["PipelineSpec"]),
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
