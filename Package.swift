@@ -59,7 +59,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine",
+            "StageKinds", "PipelineEngine", "ModelFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 

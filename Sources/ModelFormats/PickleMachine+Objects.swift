@@ -150,8 +150,10 @@ extension PickleMachine {
         }
         var origin: String?
         if case .object(let object) = callee { origin = object.origin?.qualified }
+        let what = callee.typeName
+        let article = what.first.map { "aeiouAEIOU".contains($0) } == true ? "an" : "a"
         log.add(finding("indirect-call", .unsafe,
-                        "\(opcode.name) calls a \(callee.typeName) made while loading, so the scanner cannot tell what runs",
+                        "\(opcode.name) calls \(article) \(what) made while loading, so the scanner cannot tell what runs",
                         global: origin.map { "\($0)()" } ?? "?"))
         return .unknown
     }

@@ -61,6 +61,23 @@ public struct Finding: Sendable, Codable, Hashable {
         self.offset = offset
         self.member = member
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, verdict, message, global, opcode, offset, member
+    }
+
+    /// Encodes every key, absent ones as `null`, so that a reader of `mlpipe scan
+    /// --json` or a `report.json` can rely on the same keys in every finding.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(verdict, forKey: .verdict)
+        try container.encode(message, forKey: .message)
+        try container.encode(global, forKey: .global)
+        try container.encode(opcode, forKey: .opcode)
+        try container.encode(offset, forKey: .offset)
+        try container.encode(member, forKey: .member)
+    }
 }
 
 /// A tensor in a model's signature: name, element type and shape (-1 for any size).
@@ -108,5 +125,21 @@ public struct FileReport: Sendable, Codable {
         self.sha256 = sha256
         self.findings = findings
         self.signature = signature
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case path, format, verdict, size, sha256, findings, signature
+    }
+
+    /// Encodes every key, absent ones as `null` (see `Finding.encode(to:)`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(format, forKey: .format)
+        try container.encode(verdict, forKey: .verdict)
+        try container.encode(size, forKey: .size)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(findings, forKey: .findings)
+        try container.encode(signature, forKey: .signature)
     }
 }

@@ -83,6 +83,27 @@ public struct ScanPolicy: Sendable {
         return copy
     }
 
+    /// What is wrong with an allow-list entry, or nil when it is one `allowing(_:)`
+    /// understands: `module.name` or `module.*`, dotted, without empty or blank parts.
+    ///
+    /// `allowing(_:)` takes any string; an entry such as `os` or `numpy.` would simply
+    /// never match, so the stage and `mlpipe scan --allow` reject it up front instead
+    /// of letting the user believe something is allowed.
+    public static func problem(withEntry entry: String) -> String? {
+        let parts = entry.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2 else {
+            return "'\(entry)' is not module.name or module.*; name the global with its module, "
+                + "for example 'mypkg.models.Net' or 'mypkg.*'"
+        }
+        guard !parts.contains(where: { $0.isEmpty || $0.contains(where: \.isWhitespace) }) else {
+            return "'\(entry)' has an empty or blank part between dots"
+        }
+        if parts.dropLast().contains("*") || (parts.last?.contains("*") == true && parts.last != "*") {
+            return "'\(entry)' uses '*' other than as the whole last part (module.*)"
+        }
+        return nil
+    }
+
     /// Whether loading may import `module` and look up `name` in it.
     ///
     /// The entry point the Keras config and HDF5 readers use for `module` /

@@ -71,18 +71,25 @@ public struct Scanner: Sendable {
     /// and not following links to folders; one report per file, in walk order.
     public func scan(paths: [String]) -> [FileReport] {
         var reports: [FileReport] = []
+        scan(paths: paths) { reports.append($0) }
+        return reports
+    }
+
+    /// Scans files and folders as `scan(paths:)` does, handing each report to `each`
+    /// as soon as its file is done, so that a caller can print while a large folder
+    /// is still being walked.
+    public func scan(paths: [String], each: (FileReport) throws -> Void) rethrows {
         for path in paths {
             for file in Self.files(under: path) {
                 if let missing = file.problem {
-                    reports.append(FileReport(
+                    try each(FileReport(
                         path: file.path, format: .unknown, verdict: .invalid, size: 0, sha256: nil,
                         findings: [Finding(kind: "unreadable", verdict: .invalid, message: "\(file.path) \(missing)")]))
                 } else {
-                    reports.append(scanFile(at: file.path))
+                    try each(scanFile(at: file.path))
                 }
             }
         }
-        return reports
     }
 }
 

@@ -90,12 +90,21 @@ enum PickleCorpus {
             _ = try runPython([script.path, output.path])
             let data = try Data(contentsOf: output.appendingPathComponent("manifest.json"))
             let manifest = try JSONDecoder().decode(Manifest.self, from: data)
+            atexit { try? FileManager.default.removeItem(at: PickleCorpus.removalTarget) }
             return .success((output, manifest.cases))
         } catch let failure as Failure {
             return .failure(failure)
         } catch {
             return .failure(Failure(description: "the pickle corpus could not be generated: \(error)"))
         }
+    }
+}
+
+extension PickleCorpus {
+    /// Read by the `atexit` handler, which cannot capture context.
+    fileprivate static var removalTarget: URL {
+        FileManager.default.temporaryDirectory
+            .appendingPathComponent("mlpipe-pickle-corpus-\(ProcessInfo.processInfo.processIdentifier)")
     }
 }
 

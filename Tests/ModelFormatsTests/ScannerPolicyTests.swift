@@ -68,4 +68,15 @@ struct ScannerPolicyTests {
         let scanner = Scanner(policy: .default.allowing(["mypkg.models.Net"]), computeDigest: false)
         #expect(scanned(pickle, scanner: scanner).verdict == .safe)
     }
+
+    @Test("allow-list entries that could never match are explained, well-formed ones pass")
+    func entryProblems() {
+        #expect(ScanPolicy.problem(withEntry: "mypkg.models.Net") == nil)
+        #expect(ScanPolicy.problem(withEntry: "mypkg.*") == nil)
+        #expect(ScanPolicy.problem(withEntry: "os")?.contains("is not module.name or module.*") == true)
+        #expect(ScanPolicy.problem(withEntry: "numpy.")?.contains("empty or blank part") == true)
+        #expect(ScanPolicy.problem(withEntry: "a. b")?.contains("empty or blank part") == true)
+        #expect(ScanPolicy.problem(withEntry: "*.Net")?.contains("'*'") == true)
+        #expect(ScanPolicy.problem(withEntry: "mypkg.Ne*")?.contains("'*'") == true)
+    }
 }

@@ -23,4 +23,19 @@ struct ScannerReportTests {
         #expect(reports.map(\.verdict) == [.invalid])
         #expect(reports.first?.findings.map(\.message) == ["/nonexistent/model.pkl does not exist"])
     }
+
+    @Test("a report encodes every finding key, absent ones as null")
+    func jsonKeys() throws {
+        let report = FileReport(path: "m.pkl", format: .pickle, verdict: .unsafe, size: 9, sha256: nil,
+                                findings: [Finding(kind: "unsafe-global", verdict: .unsafe, message: "m",
+                                                   global: "os.system", opcode: "REDUCE", offset: 7)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(report), as: UTF8.self)
+        #expect(text == #"{"findings":[{"global":"os.system","kind":"unsafe-global","member":null,"#
+                + #""message":"m","offset":7,"opcode":"REDUCE","verdict":"unsafe"}],"format":"pickle","#
+                + #""path":"m.pkl","sha256":null,"signature":null,"size":9,"verdict":"unsafe"}"#)
+        #expect(try JSONDecoder().decode(FileReport.self, from: Data(text.utf8)).findings == report.findings)
+    }
 }
+

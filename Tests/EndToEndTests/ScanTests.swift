@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+/// Writes model files into `repo` with Python's own pickle and zipfile modules, so that
+/// the bytes are what a real `pickle.dumps` and a real zip writer produce.
+///
+/// Protocol 2 is pinned so that byte offsets do not move between Python versions.
+/// `os.system` pickles as `posix.system` on Linux.
+func writeModels(in repo: TempRepo, _ body: String) throws {
+    let script = """
+        import os, pickle, sys, types, zipfile
+        class Evil:
+            def __reduce__(self):
+                return (os.system, ('true',))
+        def dump(path, value):
+            os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+            with open(path, 'wb') as f:
+                f.write(pickle.dumps(value, protocol=2))
+        def torch_zip(path, payload):
+            os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+            with zipfile.ZipFile(path, 'w') as z:
+                z.writestr('model/data.pkl', pickle.dumps(payload, protocol=2))
+                z.writestr('model/version', '3\\n')
+        def custom_class(module, name):
+            parts = module.split('.')
+            for i in range(len(parts)):
+                sys.modules.setdefault('.'.join(parts[:i + 1]), types.ModuleType('.'.join(parts[:i + 1])))
+            cls = type(name, (), {})
+            cls.__module__ = module
+            setattr(sys.modules[module], name, cls)
+            return cls()
+
+        """ + body
+    let python = ProcessInfo.processInfo.environment["MLPIPE_PYTHON"] ?? "/usr/bin/env"
+    let arguments = python == "/usr/bin/env" ? ["python3", "-c", script] : ["-c", script]
+    let result = try runProcess(python, arguments, in: repo.root)
+    guard result.status == 0 else { throw HarnessError(description: "python failed: \(result)") }
+}
+
+@Suite("mlpipe scan")
+struct ScanTests {
+    @Test("a folder is walked in order, each file gets its verdict and findings, and an unsafe file exits 1")
+    func folderWithUnsafeFile() throws {
+        let repo = try TempRepo()
+        try writeModels(in: repo, """
+            dump('models/evil.pkl', Evil())
+            dump('models/good.pkl', {'weights': [1.0, 2.0]})
+            torch_zip('models/sub/model.pt', Evil())
+            """)
+        let result = try repo.mlpipe("scan", "models")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.lines == [
+            "models/evil.pkl: unsafe (pickle)",
+            "  unsafe: GLOBAL imports posix.system, which runs code or commands (at byte 2)",
+            "models/good.pkl: safe (pickle)",
+            "models/sub/model.pt: unsafe (pytorch-zip)",
+            "  unsafe: GLOBAL imports posix.system, which runs code or commands (at byte 2 in model/data.pkl)",
+            "scanned 3 files: 1 safe, 2 unsafe",
+        ], "\(result)")
+        #expect(result.stderr == "")
+    }
+
+    @Test("only safe files exit 0")
+    func safeFilesPass() throws {
+        let repo = try TempRepo()
+        try writeModels(in: repo, """
+            dump('a.pkl', {'coef': [0.5, 1.5], 'classes': ('x', 'y')})
+            torch_zip('b.pt', {'layer': [1, 2, 3]})
+            """)
+        let result = try repo.mlpipe("scan", "a.pkl", "b.pt")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.lines == ["a.pkl: safe (pickle)", "b.pt: safe (pytorch-zip)", "scanned 2 files: 2 safe"])
+    }
+
+    @Test("--json prints one object per file with path, format, verdict and each finding's global, opcode, offset and member")
+    func json() throws {
+        let repo = try TempRepo()
+        try writeModels(in: repo, """
+            torch_zip('model.pt', Evil())
+            dump('good.pkl', [1, 2])
+            """)
+        let result = try repo.mlpipe("scan", "--json", "model.pt", "good.pkl")
+        #expect(result.status == 1, "\(result)")
+        let objects = try result.lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.map { $0["path"] as? String } == ["model.pt", "good.pkl"])
+        #expect(objects.map { $0["format"] as? String } == ["pytorch-zip", "pickle"])
+        #expect(objects.map { $0["verdict"] as? String } == ["unsafe", "safe"])
+        let findings = try #require(objects.first?["findings"] as? [[String: Any]])
+        #expect(findings.count == 1)
+        #expect(findings.first?["global"] as? String == "posix.system")
+        #expect(findings.first?["opcode"] as? String == "GLOBAL")
+        #expect(findings.first?["offset"] as? Int == 2)
+        #expect(findings.first?["member"] as? String == "model/data.pkl")
+        #expect((objects.last?["findings"] as? [Any])?.isEmpty == true)
+        #expect((objects.last?["sha256"] as? String)?.hasPrefix("sha256:") == true)
+    }
+
+    @Test("--allow makes a named global safe, and only that global")
+    func allow() throws {
+        let repo = try TempRepo()
+        try writeModels(in: repo, "dump('net.pkl', custom_class('mypkg.models', 'Net'))")
+        let denied = try repo.mlpipe("scan", "net.pkl")
+        #expect(denied.status == 1)
+        #expect(denied.lines.contains("  unsafe: GLOBAL imports mypkg.models.Net, which is not in the allow-list (at byte 2)"),
+                "\(denied)")
+        let allowed = try repo.mlpipe("scan", "--allow", "mypkg.models.Net", "net.pkl")
+        #expect(allowed.status == 0, "\(allowed)")
+        #expect(allowed.lines == ["net.pkl: safe (pickle)", "scanned 1 file: 1 safe"])
+        let other = try repo.mlpipe("scan", "--allow", "mypkg.models.Other", "net.pkl")
+        #expect(other.status == 1, "\(other)")
+    }
+
+    @Test("an --allow entry that could never match is a usage error, exit 2")
+    func badAllow() throws {
+        let repo = try TempRepo()
+        try writeModels(in: repo, "dump('a.pkl', 1)")
+        let result = try repo.mlpipe("scan", "--allow", "os", "a.pkl")
+        #expect(result.status == 2, "\(result)")
+        #expect(result.errorLines.first == "Error: --allow 'os' is not module.name or module.*; "
+                + "name the global with its module, for example 'mypkg.models.Net' or 'mypkg.*'")
+        #expect(result.stdout == "")
+    }
+
+    @Test("a path that does not exist is invalid, and an empty folder is an error; both exit 1")
+    func missingAndEmpty() throws {
+        let repo = try TempRepo()
+        try FileManager.default.createDirectory(atPath: repo.path("empty"), withIntermediateDirectories: true)
+        let missing = try repo.mlpipe("scan", "nope.pkl")
+        #expect(missing.status == 1)
+        #expect(missing.lines == ["nope.pkl: invalid (unknown)", "  invalid: nope.pkl does not exist",
+                                  "scanned 1 file: 1 invalid"])
+        let empty = try repo.mlpipe("scan", "empty")
+        #expect(empty.status == 1)
+        #expect(empty.stdout == "")
+        #expect(empty.stderr == "mlpipe: error: no files to scan under empty\n")
+    }
+
+    @Test("a file that is no model format is unknown and exits 1; a pickle named .onnx is scanned as a pickle")
+    func unknownAndMisnamed() throws {
+        let repo = try TempRepo(files: ["notes.txt": "just text\n"], commit: false)
+        try writeModels(in: repo, "dump('model.onnx', Evil())")
+        let result = try repo.mlpipe("scan", "notes.txt", "model.onnx")
+        #expect(result.status == 1)
+        #expect(result.lines == [
+            "notes.txt: unknown (unknown)",
+            "model.onnx: unsafe (pickle)",
+            "  unsafe: GLOBAL imports posix.system, which runs code or commands (at byte 2)",
+            "  note: the name ends in .onnx but the bytes are pickle; scanned as pickle",
+            "scanned 2 files: 1 unsafe, 1 unknown",
+        ], "\(result)")
+    }
+}
