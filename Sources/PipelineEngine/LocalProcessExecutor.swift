@@ -75,6 +75,9 @@ public struct LocalProcessExecutor: Executor {
         var status: Int32 = 0
         var exited = false
         var pipeOpen = true
+        // Once the pipe is closed the process is usually gone within microseconds: wait
+        // for it with a short sleep that grows, not a fixed one that every stage pays.
+        var reapDelay: useconds_t = 50
         let bufferSize = 64 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 1)
         defer { buffer.deallocate() }
@@ -96,7 +99,8 @@ public struct LocalProcessExecutor: Executor {
                     pipeOpen = false
                 }
             } else if !exited {
-                usleep(20_000)
+                usleep(reapDelay)
+                reapDelay = min(reapDelay * 2, 20_000)
             }
             if !exited {
                 let w = waitpid(pid, &status, WNOHANG)

@@ -17,59 +17,72 @@ struct Scheduler {
         let pipeline = context.pipeline
         let order = pipeline.topologicalOrder
         let stagesByName = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0) })
+        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
         var outcomes: [String: StageOutcome] = [:]
         var summaries: [StageSummary] = []
-        var started = Set<String>()
         let jobs = max(1, context.options.jobs)
 
         // Stages left out by --only are recorded as skipped, with the reason.
         for name in order where !selected.contains(name) {
-            let summary = record(name, kind: stagesByName[name]!.kind, status: .skipped,
-                                 reason: "not selected (--only)", error: nil)
-            summaries.append(summary)
-            started.insert(name)
+            summaries.append(record(name, kind: stagesByName[name]!.kind, status: .skipped,
+                                    reason: "not selected (--only)", error: nil))
         }
+
+        // Kahn's algorithm, incrementally: each selected stage counts the selected stages it
+        // still waits for, and becomes ready when that reaches zero. Every event costs
+        // O(its edges), so a DAG of thousands of stages schedules in linear time.
+        var dependencies: [String: [String]] = [:]
+        var dependents: [String: [String]] = [:]
+        var waitingOn: [String: Int] = [:]
+        for name in order where selected.contains(name) {
+            let needs = Array(Set(stagesByName[name]!.dependencies.filter { selected.contains($0) && $0 != name }))
+            dependencies[name] = needs
+            waitingOn[name] = needs.count
+            for dependency in needs { dependents[dependency, default: []].append(name) }
+        }
+        // Ready stages in file order: among stages ready at once, the earlier one starts first.
+        var ready = MinHeap(order.indices.filter { selected.contains(order[$0]) && waitingOn[order[$0]] == 0 })
 
         await withTaskGroup(of: (String, StageOutcome, StageSummary).self) { group in
             var running = 0
+            /// Records an outcome and makes the stages that waited only for it ready.
+            func settle(_ name: String, _ outcome: StageOutcome) {
+                outcomes[name] = outcome
+                for dependent in dependents[name] ?? [] {
+                    waitingOn[dependent]! -= 1
+                    if waitingOn[dependent] == 0 { ready.push(position[dependent]!) }
+                }
+            }
             while true {
-                // Start, skip or cancel every stage whose dependencies are all done.
-                var changed = true
-                while changed {
-                    changed = false
-                    for name in order where !started.contains(name) {
-                        let stage = stagesByName[name]!
-                        guard stage.dependencies.allSatisfy({ outcomes[$0] != nil || !selected.contains($0) }) else { continue }
-                        let failedDeps = stage.dependencies.filter { outcomes[$0].map { !$0.isSuccess } ?? false }
-                        if Task.isCancelled {
-                            started.insert(name)
-                            summaries.append(record(name, kind: stage.kind, status: .cancelled, reason: "run cancelled before it started", error: nil))
-                            outcomes[name] = StageOutcome(status: .cancelled, outputs: [:], metrics: nil)
-                            changed = true
-                        } else if !failedDeps.isEmpty {
-                            started.insert(name)
-                            let cancelledUpstream = failedDeps.allSatisfy { outcomes[$0]?.status == .cancelled }
-                            let status: StageStatus = cancelledUpstream ? .cancelled : .skipped
-                            summaries.append(record(name, kind: stage.kind, status: status,
-                                                    reason: "upstream \(failedDeps.joined(separator: ", ")) did not succeed", error: nil))
-                            outcomes[name] = StageOutcome(status: status, outputs: [:], metrics: nil)
-                            changed = true
-                        } else if running < jobs {
-                            started.insert(name)
-                            running += 1
-                            let upstream = Dictionary(uniqueKeysWithValues: stage.dependencies.compactMap { dep in outcomes[dep].map { (dep, $0) } })
-                            let execution = StageExecution(context: context, stage: stage, upstream: upstream)
-                            group.addTask {
-                                let (outcome, summary) = await execution.run()
-                                return (name, outcome, summary)
-                            }
+                // Start, skip or cancel ready stages while there is a free job.
+                while running < jobs || Task.isCancelled, let next = ready.pop() {
+                    let name = order[next]
+                    let stage = stagesByName[name]!
+                    let failedDeps = dependencies[name]!.filter { !(outcomes[$0]?.isSuccess ?? false) }
+                        .sorted { position[$0]! < position[$1]! }
+                    if Task.isCancelled {
+                        summaries.append(record(name, kind: stage.kind, status: .cancelled, reason: "run cancelled before it started", error: nil))
+                        settle(name, StageOutcome(status: .cancelled, outputs: [:], metrics: nil))
+                    } else if !failedDeps.isEmpty {
+                        let cancelledUpstream = failedDeps.allSatisfy { outcomes[$0]?.status == .cancelled }
+                        let status: StageStatus = cancelledUpstream ? .cancelled : .skipped
+                        summaries.append(record(name, kind: stage.kind, status: status,
+                                                reason: "upstream \(failedDeps.joined(separator: ", ")) did not succeed", error: nil))
+                        settle(name, StageOutcome(status: status, outputs: [:], metrics: nil))
+                    } else {
+                        running += 1
+                        let upstream = Dictionary(uniqueKeysWithValues: stage.dependencies.compactMap { dep in outcomes[dep].map { (dep, $0) } })
+                        let execution = StageExecution(context: context, stage: stage, upstream: upstream)
+                        group.addTask {
+                            let (outcome, summary) = await execution.run()
+                            return (name, outcome, summary)
                         }
                     }
                 }
                 guard running > 0, let (name, outcome, summary) = await group.next() else { break }
                 running -= 1
-                outcomes[name] = outcome
                 summaries.append(summary)
+                settle(name, outcome)
             }
         }
         return summaries
