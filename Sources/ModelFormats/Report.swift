@@ -62,6 +62,16 @@ public struct Finding: Sendable, Codable, Hashable {
         self.member = member
     }
 
+    /// Where the finding is, for a line of text: " (at byte 2 in model/data.pkl)", or
+    /// "" when it has neither an offset nor a member. The message already names the
+    /// global and the opcode.
+    public var placeSuffix: String {
+        var place: [String] = []
+        if let offset { place.append("at byte \(offset)") }
+        if let member { place.append("in \(member)") }
+        return place.isEmpty ? "" : " (" + place.joined(separator: " ") + ")"
+    }
+
     private enum CodingKeys: String, CodingKey {
         case kind, verdict, message, global, opcode, offset, member
     }

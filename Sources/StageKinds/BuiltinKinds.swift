@@ -5,7 +5,8 @@ import PipelineEngine
 /// Adding a kind is one file in this target plus one `register` line here.
 public enum BuiltinKinds {
     public static func registry() -> KindRegistry {
-        let registry = KindRegistry.core
+        var registry = KindRegistry.core
+        registry.register(ValidateKind())
         return registry
     }
 }

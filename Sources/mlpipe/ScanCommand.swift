@@ -77,12 +77,8 @@ struct ScanCommand: AsyncParsableCommand {
         }
         var lines = ["\(report.path): \(console.paint(report.verdict.rawValue, color)) (\(report.format.rawValue))"]
         for finding in report.findings {
-            // The message names the global and the opcode; the place says where.
-            var place: [String] = []
-            if let offset = finding.offset { place.append("at byte \(offset)") }
-            if let member = finding.member { place.append("in \(member)") }
             let label = finding.verdict == .safe ? "note" : finding.verdict.rawValue
-            lines.append("  \(label): \(finding.message)" + (place.isEmpty ? "" : " (\(place.joined(separator: " ")))"))
+            lines.append("  \(label): \(finding.message)\(finding.placeSuffix)")
         }
         return lines
     }
