@@ -54,6 +54,33 @@ public final class GitRepository: @unchecked Sendable {
         git_repository_free(handle)
     }
 
+    /// The root of the working tree that contains `path`, found without libgit2: the
+    /// nearest folder, from `path` up, that holds a `.git` folder or a `.git` file (a
+    /// linked worktree or a submodule).
+    ///
+    /// Commands that only read mlpipe's own history (`runs`, `logs`) need the root to
+    /// find the workspace, not git's objects; this spares them libgit2's start-up, which
+    /// parses the system's TLS certificates and costs more than the whole query.
+    /// Like ``discover(from:)``, it throws ``GitError/Code/notARepository`` outside a
+    /// repository. It does not honour `GIT_DIR` or `GIT_CEILING_DIRECTORIES`.
+    public static func workingTreeRoot(containing path: String) throws(GitError) -> String {
+        var folder = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        folder = trimmingSlash(URL(fileURLWithPath: folder).standardizedFileURL.path)
+        while true {
+            var info = stat()
+            if lstat((folder.isEmpty ? "" : folder) + "/.git", &info) == 0,
+               (info.st_mode & S_IFMT) == S_IFDIR || (info.st_mode & S_IFMT) == S_IFREG {
+                return folder.isEmpty ? "/" : folder
+            }
+            guard let slash = folder.lastIndex(of: "/"), !folder.isEmpty else {
+                throw GitError(.notARepository,
+                               "'\(path)' is not inside a git repository; run `git init` or run mlpipe inside a git repository",
+                               path: path)
+            }
+            folder = String(folder[..<slash])
+        }
+    }
+
     /// Opens the repository that contains `path`, walking up its parent folders as
     /// `git` does (without crossing filesystems).
     ///

@@ -1,4 +1,5 @@
 import Foundation
+import GitState
 import PipelineSpec
 import RunStore
 
@@ -39,9 +40,19 @@ public struct RunHistory: Sendable {
     }
 
     /// Opens the history of the repository around `options.currentDirectory`.
+    ///
+    /// Reading history needs the workspace, not git's objects: the repository's root is
+    /// found without opening it, so `runs` costs little more than its query.
     public static func open(_ options: RunOptions) throws(EngineError) -> RunHistory {
-        let session = try Session.open(options, kinds: KindRegistry())
-        return RunHistory(store: session.runStore)
+        let root: String
+        do {
+            root = try GitRepository.workingTreeRoot(containing: options.currentDirectory)
+        } catch {
+            throw EngineError(.environment, error.description, cause: error)
+        }
+        let workspace = Workspace(repositoryRoot: root, override: options.workspace)
+        try workspace.prepare()
+        return RunHistory(store: try workspace.openRunStore())
     }
 
     /// A run by number (`42` or `#42`) or `latest`.

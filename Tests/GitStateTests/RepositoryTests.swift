@@ -21,6 +21,23 @@ struct RepositoryTests {
         #expect(error?.description.contains("run `git init` or run mlpipe inside a git repository") == true)
     }
 
+    @Test("the working-tree root is found without libgit2 from a subfolder and from a linked worktree, and not outside")
+    func workingTreeRootWithoutLibGit2() throws {
+        let repository = try TemporaryRepository(commit: ["src/model/train.py": "print(1)\n"])
+        #expect(try GitRepository.workingTreeRoot(containing: repository.root + "/src/model") == repository.root)
+        #expect(try GitRepository.workingTreeRoot(containing: repository.root + "/src/model/../model/") == repository.root)
+        let linked = repository.root + "-linked"
+        try repository.git("worktree", "add", "-q", "--detach", linked)
+        defer { try? FileManager.default.removeItem(atPath: linked) }
+        #expect(try GitRepository.workingTreeRoot(containing: linked + "/src") == linked)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("norepo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let error = #expect(throws: GitError.self) { try GitRepository.workingTreeRoot(containing: folder) }
+        #expect(error?.code == .notARepository)
+    }
+
     @Test("head on a branch gives the commit, its short form, the branch and the tree")
     func headOnBranch() throws {
         let repository = try TemporaryRepository(commit: ["README.md": "hello\n"])
