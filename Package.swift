@@ -34,12 +34,14 @@ let package = Package(
         // posix_spawn with a new session and a working folder (glibc's _np call is not
         // visible to Swift without _GNU_SOURCE).
         .target(name: "CSpawn"),
+        // Spares libgit2's start-up the parsing of the system's CA bundle (see startup.c).
+        .target(name: "CGitStartup"),
 
         // 1. The pipeline file model: pure, no process, git or database.
         .target(name: "PipelineSpec", dependencies: [.product(name: "Yams", package: "Yams")],
                 exclude: ["README.md"]),
         // 2. State: git, content-addressed objects, run history.
-        .target(name: "GitState", dependencies: ["CLibGit2", "CCrypto"],
+        .target(name: "GitState", dependencies: ["CLibGit2", "CCrypto", "CGitStartup"],
                 exclude: ["README.md"]),
         .target(name: "ArtifactStore", dependencies: ["CCrypto"],
                 exclude: ["README.md"]),

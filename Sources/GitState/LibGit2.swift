@@ -1,3 +1,4 @@
+import CGitStartup
 import CLibGit2
 
 /// The process-wide libgit2 setup and small helpers around its C types.
@@ -6,7 +7,10 @@ enum LibGit2 {
     /// here first: Swift initialises a static stored property lazily under
     /// `swift_once`, which is thread-safe. libgit2 is never shut down, because
     /// other repositories in the process may still be open.
-    private static let initialized: Int32 = git_libgit2_init()
+    private static let initialized: Int32 = {
+        mlpipe_git_startup_linked()
+        return git_libgit2_init()
+    }()
 
     /// Makes sure libgit2 is initialised before any other libgit2 call.
     static func ensureInitialized() {

@@ -96,3 +96,18 @@ struct RepositoryTests {
         #expect(error?.code == .io)
     }
 }
+
+@Suite("libgit2 start-up")
+struct LibGit2StartupTests {
+    @Test("the certificate bundle parser libgit2 starts with is mlpipe's no-op, not mbedTLS's")
+    func certificateParsingIsSkipped() throws {
+        // libgit2 finds mbedtls_x509_crt_parse_file through the global scope, as dlsym does:
+        // if the executable's definition stopped winning, start-up would parse the CA bundle.
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mbedtls_x509_crt_parse_file"))
+        typealias Parse = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Int32
+        let parse = unsafeBitCast(symbol, to: Parse.self)
+        var chain = [UInt8](repeating: 0, count: 4096)
+        let result = chain.withUnsafeMutableBytes { parse($0.baseAddress, "/etc/ssl/certs/ca-certificates.crt") }
+        #expect(result == -0x2900)
+    }
+}
