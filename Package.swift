@@ -24,9 +24,9 @@ let package = Package(
         // libcrypto: the same SHA-256/SHA-1 code as `openssl dgst`, with SHA-NI where the CPU has it.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        // libhdf5: reads Keras .h5 attributes (model_config, keras_version).
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
-                       providers: [.apt(["libhdf5-dev"])]),
+        // libhdf5 (Debian's libhdf5-dev): reads Keras .h5 attributes (model_config,
+        // keras_version); opened with dlopen on first use, not linked (see chdf5.h).
+        .target(name: "CHDF5"),
         // zlib: inflates deflated zip members (PyTorch and .keras archives) in a bounded window.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),

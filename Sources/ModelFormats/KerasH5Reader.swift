@@ -73,25 +73,39 @@ enum KerasH5Reader {
     /// thread, holds this lock.
     private static let lock = NSLock()
 
+    /// libhdf5's calls, loaded on first use, or why they cannot be.
+    private static func library() -> Result<mlpipe_hdf5, Problem> {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let table = mlpipe_hdf5_load(&error, error.count) else {
+            return .failure(Problem(message: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+        }
+        return .success(table.pointee)
+    }
+
     /// Opens the file read-only and reads the root attributes Keras writes.
     static func readAttributes(path: String) -> Result<Attributes, Problem> {
         lock.lock()
         defer { lock.unlock() }
+        let h5: mlpipe_hdf5
+        switch library() {
+        case .success(let table): h5 = table
+        case .failure(let problem): return .failure(problem)
+        }
         // The library prints its error stack to stderr by default; lower layers never print.
-        _ = H5Eset_auto2(0 /* H5E_DEFAULT */, nil, nil)
-        _ = H5open()
-        let file = H5Fopen(path, 0 /* H5F_ACC_RDONLY */, 0 /* H5P_DEFAULT */)
+        _ = h5.Eset_auto2(0 /* H5E_DEFAULT */, nil, nil)
+        _ = h5.open()
+        let file = h5.Fopen(path, 0 /* H5F_ACC_RDONLY */, 0 /* H5P_DEFAULT */)
         guard file >= 0 else {
             return .failure(Problem(message: "libhdf5 cannot open '\(path)' as an HDF5 file"))
         }
-        defer { H5Fclose(file) }
+        defer { _ = h5.Fclose(file) }
         var attributes = Attributes()
         do {
-            attributes.modelConfig = try stringAttribute(file, "model_config")
-            attributes.trainingConfig = try stringAttribute(file, "training_config")
-            attributes.kerasVersion = try stringAttribute(file, "keras_version")
+            attributes.modelConfig = try stringAttribute(h5, file, "model_config")
+            attributes.trainingConfig = try stringAttribute(h5, file, "training_config")
+            attributes.kerasVersion = try stringAttribute(h5, file, "keras_version")
                 .map { String(decoding: $0, as: UTF8.self) }
-            attributes.backend = try stringAttribute(file, "backend")
+            attributes.backend = try stringAttribute(h5, file, "backend")
                 .map { String(decoding: $0, as: UTF8.self) }
         } catch {
             return .failure(error)
@@ -101,40 +115,40 @@ enum KerasH5Reader {
 
     /// A scalar string attribute of the root group, fixed or variable length; nil when absent.
     /// Called with `lock` held.
-    private static func stringAttribute(_ file: hid_t, _ name: String) throws(Problem) -> [UInt8]? {
-        let exists = H5Aexists(file, name)
+    private static func stringAttribute(_ h5: mlpipe_hdf5, _ file: hid_t, _ name: String) throws(Problem) -> [UInt8]? {
+        let exists = h5.Aexists(file, name)
         guard exists > 0 else {
             if exists < 0 { throw Problem(message: "libhdf5 cannot look up root attribute '\(name)'") }
             return nil
         }
-        let attribute = H5Aopen(file, name, 0)
+        let attribute = h5.Aopen(file, name, 0)
         guard attribute >= 0 else { throw Problem(message: "libhdf5 cannot open root attribute '\(name)'") }
-        defer { H5Aclose(attribute) }
-        let fileType = H5Aget_type(attribute)
+        defer { _ = h5.Aclose(attribute) }
+        let fileType = h5.Aget_type(attribute)
         guard fileType >= 0 else { throw Problem(message: "root attribute '\(name)' has no readable type") }
-        defer { H5Tclose(fileType) }
-        guard H5Tget_class(fileType) == H5T_STRING else {
+        defer { _ = h5.Tclose(fileType) }
+        guard h5.Tget_class(fileType) == H5T_STRING else {
             throw Problem(message: "root attribute '\(name)' is not a string")
         }
-        let space = H5Aget_space(attribute)
+        let space = h5.Aget_space(attribute)
         guard space >= 0 else { throw Problem(message: "root attribute '\(name)' has no readable shape") }
-        defer { H5Sclose(space) }
-        guard H5Sget_simple_extent_npoints(space) == 1 else {
+        defer { _ = h5.Sclose(space) }
+        guard h5.Sget_simple_extent_npoints(space) == 1 else {
             throw Problem(message: "root attribute '\(name)' holds more than one string")
         }
         // Strings need no conversion, so the memory type is a copy of the file's type
         // (`H5T_C_S1` is a macro over a global that Swift 6 cannot read safely).
-        let memoryType = H5Tcopy(fileType)
+        let memoryType = h5.Tcopy(fileType)
         guard memoryType >= 0 else { throw Problem(message: "libhdf5 cannot make a string type") }
-        defer { H5Tclose(memoryType) }
+        defer { _ = h5.Tclose(memoryType) }
 
-        if H5Tis_variable_str(fileType) > 0 {
+        if h5.Tis_variable_str(fileType) > 0 {
             var pointer: UnsafeMutablePointer<CChar>?
-            guard H5Aread(attribute, memoryType, &pointer) >= 0 else {
+            guard h5.Aread(attribute, memoryType, &pointer) >= 0 else {
                 throw Problem(message: "libhdf5 cannot read root attribute '\(name)'")
             }
             guard let pointer else { return [] }
-            defer { H5free_memory(pointer) }
+            defer { _ = h5.free_memory(pointer) }
             let length = strlen(pointer)
             guard length <= attributeLimit else {
                 throw Problem(message: "root attribute '\(name)' is \(length) bytes, over the "
@@ -143,12 +157,12 @@ enum KerasH5Reader {
             return Array(UnsafeRawBufferPointer(start: pointer, count: length))
         }
 
-        let size = H5Tget_size(fileType)
+        let size = h5.Tget_size(fileType)
         guard size > 0, size <= attributeLimit else {
             throw Problem(message: "root attribute '\(name)' is \(size) bytes, outside 1…\(attributeLimit)")
         }
         var buffer = [UInt8](repeating: 0, count: size)
-        let status = buffer.withUnsafeMutableBytes { H5Aread(attribute, memoryType, $0.baseAddress) }
+        let status = buffer.withUnsafeMutableBytes { h5.Aread(attribute, memoryType, $0.baseAddress) }
         guard status >= 0 else { throw Problem(message: "libhdf5 cannot read root attribute '\(name)'") }
         // Fixed-length strings are padded with NULs, which h5py strips from the end only;
         // a NUL inside stays, and makes the JSON invalid as it does for Keras.
