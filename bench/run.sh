@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# `make bench`: mlpipe against DVC, git, OpenSSL, SQLite and GNU make, side by side in
+# one run, printed as a table with ratios and saved to workspace/bench-results.md.
+#
+# Every case builds its own git repository in a temporary folder (real `git init`,
+# real commits, `dvc init` where DVC is measured), checks that the no-op really is a
+# no-op, then times mlpipe and its reference with hyperfine (median of the runs).
+# A missed target is reported, never fatal: the table is the result.
+#
+# Environment:
+#   MLPIPE_BIN         the binary to measure (default .build/release/mlpipe)
+#   BENCH_FILES        files in the folder input of case 3 (default 100000)
+#   BENCH_BIG_MIB      size of the uncommitted input of case 4 (default 1024)
+#   BENCH_RUN_COUNT    runs in the store of case 5 (default 100000)
+#   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
+#   BENCH_KEEP=1       keep the temporary repositories (for profiling)
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+cd "$ROOT"
+source "$BENCH_DIR/lib.sh"
+
+FILES=${BENCH_FILES:-100000}
+BIG_MIB=${BENCH_BIG_MIB:-1024}
+RUN_COUNT=${BENCH_RUN_COUNT:-100000}
+STAGES=${BENCH_STAGES:-1000}
+ML=${MLPIPE_BIN:-.build/release/mlpipe}
+[[ $ML == /* ]] || ML="$ROOT/$ML"
+VENV="$ROOT/workspace/bench-venv"
+DVC="$VENV/bin/dvc"
+export NO_COLOR=1 DVC_NO_ANALYTICS=1
+unset CI MLPIPE_WORKSPACE GIT_DIR GIT_WORK_TREE
+started=$(date +%s)
+
+# ---- tools ----------------------------------------------------------------------
+if [ ! -x "$ML" ]; then
+    echo "bench: no mlpipe binary at $ML; run \`make release\` or set MLPIPE_BIN" >&2
+    exit 3
+fi
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+need_apt=""
+for tool in hyperfine:hyperfine sqlite3:sqlite3 openssl:openssl make:make git:git; do
+    command -v "${tool%%:*}" >/dev/null || need_apt="$need_apt ${tool#*:}"
+done
+if [ -n "$need_apt" ]; then
+    echo "installing:$need_apt"
+    ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need_apt >/dev/null) \
+        || echo "bench: could not install$need_apt; timing falls back to bench/timeit.py where hyperfine is missing" >&2
+fi
+for tool in sqlite3 openssl make git; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 3; }
+done
+HYPERFINE=$(command -v hyperfine || true)
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+if [ ! -x "$DVC" ]; then
+    echo "installing dvc into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check dvc
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mlpipe-bench.XXXXXX")
+if [ "${BENCH_KEEP:-}" = 1 ]; then
+    echo "bench: keeping $TMP"
+else
+    trap 'rm -rf "$TMP"' EXIT
+fi
+RESULTS_DIR="$TMP/results"
+RESULTS_TSV="$RESULTS_DIR/results.tsv"
+NOTES="$RESULTS_DIR/notes.txt"
+mkdir -p "$RESULTS_DIR"
+: >"$RESULTS_TSV"
+: >"$NOTES"
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+MACHINE="$(nproc) cores, $cpu, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, Linux $(uname -r); \
+mlpipe $("$ML" --version), $("$DVC" --version | sed 's/^/dvc /'), $(git --version | sed 's/ version//'), \
+sqlite3 $(sqlite3 --version | cut -d' ' -f1), $(make --version | head -1 | sed 's/GNU Make/make/'), \
+$(openssl version | cut -d' ' -f1-2), $(if [ -n "$HYPERFINE" ]; then hyperfine --version; else echo bench/timeit.py; fi)"
+echo "machine: $MACHINE"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- 1, 2: no-op re-run of 6 stages, and after a commit that touches no input ------
+case_noop() {
+    echo "== 1, 2: six stages, all cached"
+    repo="$TMP/six"
+    new_repo "$repo"
+    python3 "$BENCH_DIR/gen.py" six "$repo"
+    commit_all "$repo" "six stages"
+    cd "$repo"
+    "$ML" run pipelines/bench.yaml >/dev/null
+    dvc_init "$repo"
+    "$DVC" repro -q >/dev/null
+    commit_all "$repo" "dvc: track the six stages"
+    "$DVC" repro -q >/dev/null
+    [ -z "$(git status --porcelain)" ] || { echo "bench: six: tree not clean after setup" >&2; git status --short >&2; exit 1; }
+    assert_all_cached pipelines/bench.yaml
+    measure six-mlpipe 40 5 "" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    measure six-dvc 10 2 "" "$DVC repro"; ref=$MEDIAN; ref_cpu=$CPU
+    record "1. no-op run, 6 stages cached" "$ml" "dvc repro" "$ref" faster 30 "$ml_cpu" "$ref_cpu"
+    record "1. no-op run, 6 stages cached" "$ml" - - under 20 "$ml_cpu" -
+
+    # Each timed run is the first one after a new commit that changes only README.md.
+    commit_docs="bash $BENCH_DIR/commit-docs.sh"
+    measure six-commit-mlpipe 30 3 "$commit_docs" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    measure six-commit-dvc 10 2 "$commit_docs" "$DVC repro"; ref=$MEDIAN; ref_cpu=$CPU
+    $commit_docs
+    assert_all_cached pipelines/bench.yaml
+    record "2. no-op run after a commit touching no input" "$ml" "dvc repro" "$ref" faster 30 "$ml_cpu" "$ref_cpu"
+}
+
+# ---- 3: a folder of 100,000 committed files, clean ----------------------------------
+case_folder() {
+    echo "== 3: a stage over a folder of $FILES committed files, clean"
+    repo="$TMP/folder"
+    new_repo "$repo"
+    python3 "$BENCH_DIR/gen.py" folder "$repo" "$FILES"
+    sleep 1 # no racily-clean index entries: every file is older than the index
+    commit_all "$repo" "$FILES files"
+    cd "$repo"
+    "$ML" run pipelines/bench.yaml >/dev/null
+    dvc_init "$repo"
+    echo "   dvc repro, first run (hashes $FILES files)"
+    "$DVC" repro -q >/dev/null
+    commit_all "$repo" "dvc: track the folder stage"
+    git status >/dev/null # refreshes the index once, as any git user's first status would
+    [ -z "$(git status --porcelain)" ] || { echo "bench: folder: tree not clean after setup" >&2; exit 1; }
+    "$DVC" repro -q >/dev/null
+    assert_all_cached pipelines/bench.yaml
+    measure folder-git 20 3 "" "git status"; git_s=$MEDIAN; git_cpu=$CPU
+    measure folder-mlpipe 20 3 "" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    measure folder-dvc 5 1 "" "$DVC repro"; ref=$MEDIAN; ref_cpu=$CPU
+    measure folder-mlpipe-status 10 2 "" "$ML status pipelines/bench.yaml"
+    note "3. \`mlpipe status\` on the same folder: $(python3 -c "print(f'{$MEDIAN*1000:.1f}')") ms (git status $(python3 -c "print(f'{$git_s*1000:.1f}')") ms)"
+    files_label=$(python3 -c "print(f'{$FILES:,}')")
+    record "3. ${files_label}-file folder input, clean" "$ml" "git status" "$git_s" atmost 1.5 "$ml_cpu" "$git_cpu"
+    record "3. ${files_label}-file folder input, clean" "$ml" "dvc repro" "$ref" faster 15 "$ml_cpu" "$ref_cpu"
+}
+
+# ---- 4: hashing a 1 GiB uncommitted input --------------------------------------------
+case_bigfile() {
+    echo "== 4: a stage whose input is an untracked $BIG_MIB MiB file"
+    repo="$TMP/big"
+    new_repo "$repo"
+    python3 "$BENCH_DIR/gen.py" bigfile "$repo"
+    commit_all "$repo" "a stage over data/big.bin"
+    cd "$repo"
+    head -c "$((BIG_MIB * 1024 * 1024))" /dev/urandom >data/big.bin
+    "$ML" run pipelines/bench.yaml >/dev/null
+    assert_all_cached pipelines/bench.yaml
+    measure big-openssl 5 1 "" "openssl dgst -sha256 data/big.bin"; ref=$MEDIAN; ref_cpu=$CPU
+    measure big-mlpipe 5 1 "" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    measure big-openssl-sha1 5 1 "" "openssl dgst -sha1 data/big.bin"; sha1=$MEDIAN
+    note "4. mlpipe's figure is a whole \`mlpipe run\` (status, git blob id = SHA-1 of the file, cache hit, run recorded); openssl dgst -sha1 on the same file: $(python3 -c "print(f'{$sha1*1000:.0f}')") ms"
+    size_label=$([ "$BIG_MIB" = 1024 ] && echo "1 GiB" || echo "$BIG_MIB MiB")
+    record "4. hash a $size_label uncommitted input (mlpipe run)" "$ml" "openssl dgst -sha256" "$ref" throughput 0.9 "$ml_cpu" "$ref_cpu"
+}
+
+# ---- 5: run history of 100,000 runs ---------------------------------------------------
+case_history() {
+    echo "== 5: $RUN_COUNT runs in the store"
+    repo="$TMP/runs"
+    new_repo "$repo"
+    python3 "$BENCH_DIR/gen.py" six "$repo"
+    commit_all "$repo" "six stages"
+    cd "$repo"
+    "$ML" run pipelines/bench.yaml >/dev/null # run #1, which creates the database (migrations)
+    sed "s/@LAST@/$RUN_COUNT/g" "$BENCH_DIR/runs.sql" | sqlite3 workspace/mlpipe.db >/dev/null
+    count=$(sqlite3 workspace/mlpipe.db 'SELECT COUNT(*) FROM run')
+    [ "$count" = "$RUN_COUNT" ] || { echo "bench: runs: expected $RUN_COUNT runs, found $count" >&2; exit 1; }
+    show=$((RUN_COUNT / 2))
+    # The statements of Sources/RunStore/SQLiteRunStore+Runs.swift and +Stages.swift.
+    run_list="id, pipeline, pipeline_file, pipeline_digest, git_commit, git_branch, git_dirty, triggered_by, \
+parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, params_json"
+    stage_cols="run_id, name, kind, position, status, cache_key, cached_from, attempts, exit_code, \
+started_at, finished_at, log_path, reason, error, metrics_json, key_components_json"
+    printf '%s\n' "SELECT $run_list FROM run ORDER BY id DESC LIMIT 50;" >"$TMP/list.sql"
+    printf '%s\n' \
+        "SELECT $run_list, pipeline_source FROM run WHERE id = $show;" \
+        "SELECT $stage_cols FROM stage WHERE run_id = $show ORDER BY position, name;" \
+        "SELECT output.run_id, output.stage, output.name, output.digest, output.kind, output.size, output.path" \
+        "FROM output JOIN stage ON stage.run_id = output.run_id AND stage.name = output.stage" \
+        "WHERE output.run_id = $show ORDER BY stage.position, output.stage, output.name;" >"$TMP/show.sql"
+    "$ML" runs --limit 50 >/dev/null
+    "$ML" runs show "$show" >/dev/null
+    measure runs-list-mlpipe 30 5 "" "$ML runs --limit 50"; ml=$MEDIAN; ml_cpu=$CPU
+    measure runs-list-sqlite3 30 5 "" "sqlite3 workspace/mlpipe.db '.read $TMP/list.sql'"; ref=$MEDIAN; ref_cpu=$CPU
+    runs_label=$(python3 -c "print(f'{$RUN_COUNT:,}')")
+    record "5. runs --limit 50, $runs_label runs" "$ml" - - under 50 "$ml_cpu" -
+    record "5. runs --limit 50, $runs_label runs" "$ml" "sqlite3 CLI" "$ref" atmost 3 "$ml_cpu" "$ref_cpu"
+    measure runs-show-mlpipe 30 5 "" "$ML runs show $show"; ml=$MEDIAN; ml_cpu=$CPU
+    measure runs-show-sqlite3 30 5 "" "sqlite3 workspace/mlpipe.db '.read $TMP/show.sql'"; ref=$MEDIAN; ref_cpu=$CPU
+    record "5. runs show $show, $runs_label runs" "$ml" - - under 50 "$ml_cpu" -
+    record "5. runs show $show, $runs_label runs" "$ml" "sqlite3 CLI" "$ref" atmost 3 "$ml_cpu" "$ref_cpu"
+    note "5. store: $(du -h workspace/mlpipe.db | cut -f1) database, 6 stages and 6 outputs per run"
+}
+
+# ---- 6: a DAG of 1,000 trivial command stages -----------------------------------------
+case_dag() {
+    echo "== 6: $STAGES trivial command stages, two at a time"
+    repo="$TMP/dag"
+    new_repo "$repo"
+    python3 "$BENCH_DIR/gen.py" dag "$repo" "$STAGES"
+    commit_all "$repo" "$STAGES stages"
+    cd "$repo"
+    "$ML" run --jobs 2 --no-cache pipelines/bench.yaml >/dev/null
+    measure dag-make 5 1 "" "make -j2 -s all"; ref=$MEDIAN; ref_cpu=$CPU
+    measure dag-mlpipe 5 1 "" "$ML run --jobs 2 --no-cache pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    note "6. every stage runs (\`--no-cache\`): \`/bin/sh -c 'echo sN'\` per stage; make runs the same \`echo sN\` recipes (.PHONY)"
+    stages_label=$(python3 -c "print(f'{$STAGES:,}')")
+    record "6. $stages_label-stage DAG, --jobs 2" "$ml" "make -j2" "$ref" atmost 1.5 "$ml_cpu" "$ref_cpu"
+}
+# ---- running the cases ----------------------------------------------------------------
+# Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
+# non-zero, a no-op that executed a stage) ends that case only, which the table then
+# shows as FAILED; the other cases still run, and the script exits 1 at the end.
+failed=0
+run_case() {
+    local name=$1 title=$2
+    case " ${BENCH_CASES:-noop folder bigfile history dag} " in *" $name "*) ;; *) return 0 ;; esac
+    set +e
+    (set -e; "case_$name")
+    local code=$?
+    set -e
+    cd "$ROOT"
+    if [ "$code" != 0 ]; then
+        echo "bench: case '$title' failed (exit $code); see the output above" >&2
+        record "$title" - - - failed "exit $code, see the log"
+        failed=1
+    fi
+}
+run_case noop "1, 2. no-op runs of 6 stages"
+run_case folder "3. folder of committed files"
+run_case bigfile "4. uncommitted large input"
+run_case history "5. run history"
+run_case dag "6. DAG of trivial stages"
+
+# ---- the table --------------------------------------------------------------------------
+cd "$ROOT"
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+python3 "$BENCH_DIR/table.py" "$RESULTS_TSV" "$ROOT/workspace/bench-results.md" "$MACHINE"
+if [ -s "$NOTES" ]; then
+    echo
+    sed 's/^/- /' "$NOTES"
+    { echo; sed 's/^/- /' "$NOTES"; } >>"$ROOT/workspace/bench-results.md"
+fi
+took=$(($(date +%s) - started))
+echo "- bench took $((took / 60)) min $((took % 60)) s" | tee -a "$ROOT/workspace/bench-results.md"
+echo "(table saved to workspace/bench-results.md)"
+
+if [ -f "$BENCH_DIR/scan/run.sh" ]; then
+    echo
+    echo "== scanner bench (bench/scan/run.sh)"
+    MLPIPE_BIN="$ML" bash "$BENCH_DIR/scan/run.sh"
+fi
+
+exit "$failed"
