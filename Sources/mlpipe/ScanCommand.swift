@@ -41,7 +41,8 @@ struct ScanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let scanner = ModelFormats.Scanner(policy: ScanPolicy.default.allowing(allow))
+        // The digest is one more read of every byte; only --json reports it.
+        let scanner = ModelFormats.Scanner(policy: ScanPolicy.default.allowing(allow), computeDigest: json)
         let console = Console.shared
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
