@@ -34,6 +34,8 @@ let package = Package(
         // posix_spawn with a new session and a working folder (glibc's _np call is not
         // visible to Swift without _GNU_SOURCE).
         .target(name: "CSpawn"),
+        // sqlite3_db_config, which is variadic and so out of Swift's reach.
+        .target(name: "CSQLiteTuning"),
         // Spares libgit2's start-up the parsing of the system's CA bundle (see startup.c).
         .target(name: "CGitStartup"),
 
@@ -45,7 +47,7 @@ let package = Package(
                 exclude: ["README.md"]),
         .target(name: "ArtifactStore", dependencies: ["CCrypto"],
                 exclude: ["README.md"]),
-        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CSQLiteTuning"],
                 exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
         .target(name: "PipelineEngine", dependencies: ["PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn"],

@@ -92,4 +92,20 @@ struct ConcurrencyTests {
         #expect(mode == "wal")
         #expect(synchronous == 1)
     }
+
+    @Test("closing the store leaves the WAL for a later checkpoint, and a new store reads what it holds")
+    func walKeptOnClose() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("workspace/mlpipe.db")
+        var id: Int64 = 0
+        do {
+            let store = try SQLiteRunStore(path: path)
+            id = try store.createRun(sampleRun(), stages: plannedStages(["train"]))
+        }
+        // The store is gone; a checkpoint on close would have deleted the WAL.
+        let wal = try FileManager.default.attributesOfItem(atPath: path + "-wal")
+        #expect((wal[.size] as? Int ?? 0) > 0)
+        let reopened = try SQLiteRunStore(path: path)
+        #expect(try reopened.run(id: id)?.pipeline == "iris")
+    }
 }
