@@ -1,24 +1,51 @@
 # Helpers for bench/run.sh: timing, result rows, bench repositories. Sourced, not run.
 
-# measure NAME RUNS WARMUP PREPARE COMMAND
+# time_into JSON RUNS WARMUP PREPARE COMMAND
 # Times COMMAND (run without a shell, in the current folder, output discarded) RUNS
-# times after WARMUP untimed runs; PREPARE (a command, or "") runs before each run,
-# untimed. Sets MEDIAN to the median wall time in seconds, and CPU to the mean CPU
-# time (user + system) in seconds. A failing run stops the bench.
+# times after WARMUP untimed runs, with hyperfine (or bench/timeit.py); PREPARE (a
+# command, or "") runs before each run, untimed. Writes hyperfine's JSON. A failing
+# run fails.
+time_into() {
+    local json=$1 runs=$2 warmup=$3 prepare=$4 command=$5
+    if [ -n "$HYPERFINE" ]; then
+        local args=(-N --style none --runs "$runs" --warmup "$warmup" --export-json "$json")
+        if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); fi
+        # hyperfine's warnings (outliers on a busy machine) would drown the log; its
+        # errors are shown.
+        "$HYPERFINE" "${args[@]}" "$command" >/dev/null 2>"$json.err" || { cat "$json.err" >&2; return 1; }
+    else
+        python3 "$BENCH_DIR/timeit.py" "$json" "$runs" "$warmup" "$prepare" "$command" >/dev/null
+    fi
+}
+
+# measure NAME RUNS WARMUP PREPARE COMMAND
+# Times one command (see time_into). Sets MEDIAN to the median wall time in seconds,
+# and CPU to the mean CPU time (user + system) in seconds.
 measure() {
     local name=$1 runs=$2 warmup=$3 prepare=$4 command=$5
-    local json="$RESULTS_DIR/$name.json"
-    echo "-- $name"
-    if [ -n "$HYPERFINE" ]; then
-        local args=(-N --style basic --runs "$runs" --warmup "$warmup" --export-json "$json")
-        if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); fi
-        "$HYPERFINE" "${args[@]}" "$command" 2>&1 | grep -v '^ *$' | sed 's/^/   /'
-    else
-        python3 "$BENCH_DIR/timeit.py" "$json" "$runs" "$warmup" "$prepare" "$command"
-    fi
-    MEDIAN=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json")
-    # Mean CPU time (user + system), steadier than wall time on a shared machine.
-    CPU=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]; print(r.get("user", 0) + r.get("system", 0))' "$json")
+    echo "-- $name: $command"
+    time_into "$RESULTS_DIR/$name.json" "$runs" "$warmup" "$prepare" "$command"
+    read -r MEDIAN CPU < <(python3 "$BENCH_DIR/summarize.py" "$name" "$RESULTS_DIR/$name.json")
+}
+
+# measure_pair NAME ROUNDS RUNS_A RUNS_B WARMUP PREPARE COMMAND_A COMMAND_B
+# Times two commands side by side: ROUNDS rounds, each RUNS_A/ROUNDS runs of A then
+# RUNS_B/ROUNDS runs of B (WARMUP untimed runs of each in the first round), so that
+# both see the same load when other work shares the machine. Sets MEDIAN_A, CPU_A,
+# MEDIAN_B, CPU_B as measure does.
+measure_pair() {
+    local name=$1 rounds=$2 runs_a=$3 runs_b=$4 warmup=$5 prepare=$6 command_a=$7 command_b=$8
+    local round files_a=() files_b=() w=$warmup
+    echo "-- $name: $command_a  vs  $command_b"
+    for ((round = 1; round <= rounds; round++)); do
+        time_into "$RESULTS_DIR/$name-a$round.json" "$((runs_a / rounds))" "$w" "$prepare" "$command_a"
+        time_into "$RESULTS_DIR/$name-b$round.json" "$((runs_b / rounds))" "$w" "$prepare" "$command_b"
+        files_a+=("$RESULTS_DIR/$name-a$round.json")
+        files_b+=("$RESULTS_DIR/$name-b$round.json")
+        w=0
+    done
+    read -r MEDIAN_A CPU_A < <(python3 "$BENCH_DIR/summarize.py" "$command_a" "${files_a[@]}")
+    read -r MEDIAN_B CPU_B < <(python3 "$BENCH_DIR/summarize.py" "$command_b" "${files_b[@]}")
 }
 
 # record CASE MLPIPE_SECONDS REFERENCE_NAME REFERENCE_SECONDS KIND TARGET MLPIPE_CPU REFERENCE_CPU

@@ -4,7 +4,9 @@
 #
 # Every case builds its own git repository in a temporary folder (real `git init`,
 # real commits, `dvc init` where DVC is measured), checks that the no-op really is a
-# no-op, then times mlpipe and its reference with hyperfine (median of the runs).
+# no-op, then times mlpipe and its reference with hyperfine in alternating rounds, so
+# that both see the same load when the machine is shared (median wall time of the
+# runs; mean CPU time too).
 # A missed target is reported, never fatal: the table is the result.
 #
 # Environment:
@@ -96,15 +98,15 @@ case_noop() {
     "$DVC" repro -q >/dev/null
     [ -z "$(git status --porcelain)" ] || { echo "bench: six: tree not clean after setup" >&2; git status --short >&2; exit 1; }
     assert_all_cached pipelines/bench.yaml
-    measure six-mlpipe 40 5 "" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
-    measure six-dvc 10 2 "" "$DVC repro"; ref=$MEDIAN; ref_cpu=$CPU
+    measure_pair six 5 40 10 2 "" "$ML run pipelines/bench.yaml" "$DVC repro"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     record "1. no-op run, 6 stages cached" "$ml" "dvc repro" "$ref" faster 30 "$ml_cpu" "$ref_cpu"
     record "1. no-op run, 6 stages cached" "$ml" - - under 20 "$ml_cpu" -
 
     # Each timed run is the first one after a new commit that changes only README.md.
     commit_docs="bash $BENCH_DIR/commit-docs.sh"
-    measure six-commit-mlpipe 30 3 "$commit_docs" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
-    measure six-commit-dvc 10 2 "$commit_docs" "$DVC repro"; ref=$MEDIAN; ref_cpu=$CPU
+    measure_pair six-commit 5 30 10 1 "$commit_docs" "$ML run pipelines/bench.yaml" "$DVC repro"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     $commit_docs
     assert_all_cached pipelines/bench.yaml
     record "2. no-op run after a commit touching no input" "$ml" "dvc repro" "$ref" faster 30 "$ml_cpu" "$ref_cpu"
@@ -128,9 +130,10 @@ case_folder() {
     [ -z "$(git status --porcelain)" ] || { echo "bench: folder: tree not clean after setup" >&2; exit 1; }
     "$DVC" repro -q >/dev/null
     assert_all_cached pipelines/bench.yaml
-    measure folder-git 20 3 "" "git status"; git_s=$MEDIAN; git_cpu=$CPU
-    measure folder-mlpipe 20 3 "" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
-    measure folder-dvc 5 1 "" "$DVC repro"; ref=$MEDIAN; ref_cpu=$CPU
+    measure_pair folder-git 5 20 20 2 "" "$ML run pipelines/bench.yaml" "git status"
+    ml=$MEDIAN_A ml_cpu=$CPU_A git_s=$MEDIAN_B git_cpu=$CPU_B
+    measure_pair folder-dvc 5 5 5 1 "" "$ML run pipelines/bench.yaml" "$DVC repro"
+    ref=$MEDIAN_B ref_cpu=$CPU_B
     measure folder-mlpipe-status 10 2 "" "$ML status pipelines/bench.yaml"
     note "3. \`mlpipe status\` on the same folder: $(python3 -c "print(f'{$MEDIAN*1000:.1f}')") ms (git status $(python3 -c "print(f'{$git_s*1000:.1f}')") ms)"
     files_label=$(python3 -c "print(f'{$FILES:,}')")
@@ -149,8 +152,8 @@ case_bigfile() {
     head -c "$((BIG_MIB * 1024 * 1024))" /dev/urandom >data/big.bin
     "$ML" run pipelines/bench.yaml >/dev/null
     assert_all_cached pipelines/bench.yaml
-    measure big-openssl 5 1 "" "openssl dgst -sha256 data/big.bin"; ref=$MEDIAN; ref_cpu=$CPU
-    measure big-mlpipe 5 1 "" "$ML run pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    measure_pair big 5 5 5 1 "" "$ML run pipelines/bench.yaml" "openssl dgst -sha256 data/big.bin"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     measure big-openssl-sha1 5 1 "" "openssl dgst -sha1 data/big.bin"; sha1=$MEDIAN
     note "4. mlpipe's figure is a whole \`mlpipe run\` (status, git blob id = SHA-1 of the file, cache hit, run recorded); openssl dgst -sha1 on the same file: $(python3 -c "print(f'{$sha1*1000:.0f}')") ms"
     size_label=$([ "$BIG_MIB" = 1024 ] && echo "1 GiB" || echo "$BIG_MIB MiB")
@@ -184,13 +187,13 @@ started_at, finished_at, log_path, reason, error, metrics_json, key_components_j
         "WHERE output.run_id = $show ORDER BY stage.position, output.stage, output.name;" >"$TMP/show.sql"
     "$ML" runs --limit 50 >/dev/null
     "$ML" runs show "$show" >/dev/null
-    measure runs-list-mlpipe 30 5 "" "$ML runs --limit 50"; ml=$MEDIAN; ml_cpu=$CPU
-    measure runs-list-sqlite3 30 5 "" "sqlite3 workspace/mlpipe.db '.read $TMP/list.sql'"; ref=$MEDIAN; ref_cpu=$CPU
+    measure_pair runs-list 5 30 30 3 "" "$ML runs --limit 50" "sqlite3 workspace/mlpipe.db '.read $TMP/list.sql'"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     runs_label=$(python3 -c "print(f'{$RUN_COUNT:,}')")
     record "5. runs --limit 50, $runs_label runs" "$ml" - - under 50 "$ml_cpu" -
     record "5. runs --limit 50, $runs_label runs" "$ml" "sqlite3 CLI" "$ref" atmost 3 "$ml_cpu" "$ref_cpu"
-    measure runs-show-mlpipe 30 5 "" "$ML runs show $show"; ml=$MEDIAN; ml_cpu=$CPU
-    measure runs-show-sqlite3 30 5 "" "sqlite3 workspace/mlpipe.db '.read $TMP/show.sql'"; ref=$MEDIAN; ref_cpu=$CPU
+    measure_pair runs-show 5 30 30 3 "" "$ML runs show $show" "sqlite3 workspace/mlpipe.db '.read $TMP/show.sql'"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     record "5. runs show $show, $runs_label runs" "$ml" - - under 50 "$ml_cpu" -
     record "5. runs show $show, $runs_label runs" "$ml" "sqlite3 CLI" "$ref" atmost 3 "$ml_cpu" "$ref_cpu"
     note "5. store: $(du -h workspace/mlpipe.db | cut -f1) database, 6 stages and 6 outputs per run"
@@ -205,12 +208,13 @@ case_dag() {
     commit_all "$repo" "$STAGES stages"
     cd "$repo"
     "$ML" run --jobs 2 --no-cache pipelines/bench.yaml >/dev/null
-    measure dag-make 5 1 "" "make -j2 -s all"; ref=$MEDIAN; ref_cpu=$CPU
-    measure dag-mlpipe 5 1 "" "$ML run --jobs 2 --no-cache pipelines/bench.yaml"; ml=$MEDIAN; ml_cpu=$CPU
+    measure_pair dag 5 5 5 1 "" "$ML run --jobs 2 --no-cache pipelines/bench.yaml" "make -j2 -s all"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     note "6. every stage runs (\`--no-cache\`): \`/bin/sh -c 'echo sN'\` per stage; make runs the same \`echo sN\` recipes (.PHONY)"
     stages_label=$(python3 -c "print(f'{$STAGES:,}')")
     record "6. $stages_label-stage DAG, --jobs 2" "$ml" "make -j2" "$ref" atmost 1.5 "$ml_cpu" "$ref_cpu"
 }
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
