@@ -141,8 +141,9 @@ extension PickleMachine {
         case .tuple1, .tuple2, .tuple3:
             let count = Int(opcode.rawValue - PickleOpcode.tuple1.rawValue) + 1
             guard stack.count - floor >= count else { throw underflow() }
-            let items = stack[(stack.count - count)...]
-            let value = container(.tuple, items: items)
+            // The slice ends with this statement, so that `removeLast` finds the
+            // stack's buffer unshared and does not copy it.
+            let value = container(.tuple, items: stack[(stack.count - count)...])
             stack.removeLast(count)
             try push(value)
         case .emptyList: try push(container(.list))

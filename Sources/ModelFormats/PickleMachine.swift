@@ -243,9 +243,12 @@ struct PickleMachine {
         guard let mark = marks.popLast() else {
             throw malformed("\(opcode.name) needs a MARK and there is none")
         }
-        let items = stack[mark...]
+        // Copy the marked items out before shrinking the stack: a slice still sharing
+        // the stack's buffer would make `removeSubrange` copy the whole stack, at every
+        // MARK a hostile file closes above a deep one.
+        let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
-        return items
+        return items[...]
     }
 
     func underflow() -> PickleFault {

@@ -190,4 +190,21 @@ struct PickleMachineTests {
         #expect(report.format == .pickle)
         #expect(report.verdict == .unsafe)
     }
+
+    @Test("closing a tuple costs the items it closes, not the whole stack", .timeLimit(.minutes(1)))
+    func markPopsDoNotCopyTheStack() {
+        // 100,000 values stay on the stack while 50,000 MARK/TUPLE/POP and NONE/TUPLE1/POP
+        // runs close tuples above them: linear work is 400,000 opcodes; copying the stack
+        // at every close would be ten billion value copies.
+        let bottom = [UInt8](repeating: PickleOpcode.none.rawValue, count: 100_000)
+        let pops = [UInt8](repeating: 0, count: 50_000).flatMap { _ in
+            [PickleOpcode.mark.rawValue, PickleOpcode.tuple.rawValue, PickleOpcode.pop.rawValue,
+             PickleOpcode.none.rawValue, PickleOpcode.tuple1.rawValue, PickleOpcode.pop.rawValue]
+        }
+        let pickle = PickleBuilder().proto(2).raw(bottom + pops).stop()
+        var report: FileReport?
+        let elapsed = ContinuousClock().measure { report = scanned(pickle) }
+        #expect(report?.verdict == .safe, "\(report?.findings ?? [])")
+        #expect(elapsed < .seconds(5), "\(elapsed)")
+    }
 }
