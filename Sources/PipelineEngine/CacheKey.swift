@@ -47,20 +47,39 @@ public struct KeyComponents: Codable, Sendable, Equatable {
     public var outputs: [String: String]
     public var metrics: String?
 
-    /// The canonical encoding: JSON with sorted keys.
+    /// The canonical encoding: JSON, object keys sorted by their UTF-8 bytes at every
+    /// level, no whitespace, absent optionals left out, strings escaped as RFC 8259
+    /// requires and nothing more (`/` and non-ASCII characters as they are).
+    ///
+    /// Written by hand rather than with `JSONEncoder`, which cost a fifth of a run of
+    /// 300 trivial stages; ``decode(_:)`` reads it back with `JSONDecoder`.
     public var canonicalJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding these plain fields cannot fail.
-        let data = (try? encoder.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        var out = CanonicalJSONWriter()
+        out.beginObject()
+        out.key("env"); out.dictionary(env)
+        out.key("format"); out.integer(format)
+        out.key("inputs"); out.dictionary(inputs)
+        out.key("kind"); out.string(kind)
+        out.key("kindVersion"); out.string(kindVersion)
+        if let metrics { out.key("metrics"); out.string(metrics) }
+        out.key("outputs"); out.dictionary(outputs)
+        out.key("params"); out.dictionary(params)
+        if let run { out.key("run"); out.string(run) }
+        out.key("secrets"); out.array(secrets)
+        out.key("upstream"); out.dictionary(upstream)
+        if let with { out.key("with"); out.string(with) }
+        out.endObject()
+        return out.text
     }
 
     /// `sha256:<hex>` of the canonical encoding.
-    public var key: String {
+    public var key: String { Self.key(ofCanonicalJSON: canonicalJSON) }
+
+    /// `sha256:<hex>` of an encoding already made, so that a stage encodes its key once.
+    public static func key(ofCanonicalJSON json: String) -> String {
         var hasher = SHA256Hasher()
-        let bytes = Array(canonicalJSON.utf8)
-        bytes.withUnsafeBytes { hasher.update($0) }
+        var text = json
+        text.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
         return hasher.finalize().description
     }
 

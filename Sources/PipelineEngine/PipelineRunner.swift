@@ -198,4 +198,7 @@ struct RunContext: Sendable {
     var reuse: [String: ReusedResult]
     var positions: [String: Int]
     var events: @Sendable (RunEvent) -> Void
+    /// mlpipe's own environment, which every process inherits; read once per run, since
+    /// `ProcessInfo.environment` builds a new dictionary from `environ` on each call.
+    var inheritedEnvironment: [String: String] = ProcessInfo.processInfo.environment
 }

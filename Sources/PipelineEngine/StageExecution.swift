@@ -42,9 +42,10 @@ struct StageExecution: Sendable {
         } catch {
             return finish(&record, status: .failed, error: masker.mask("\(error.location.file):\(error.location.line):\(error.location.column): \(error.message)"), tail: [])
         }
-        let key = components.key
+        let canonical = components.canonicalJSON
+        let key = KeyComponents.key(ofCanonicalJSON: canonical)
         record.cacheKey = key
-        record.keyComponentsJSON = components.canonicalJSON
+        record.keyComponentsJSON = canonical
         let cacheable = (stage.cache ?? kind.schema.cachedByDefault) && !context.options.noCache
         let forced = context.forced.contains(stage.name)
 
@@ -296,7 +297,7 @@ struct StageExecution: Sendable {
         let command = try stage.run?.render(execContext)
         var with: [String: Value] = [:]
         for (name, value) in stage.with { with[name] = try value.render(execContext) }
-        var environment = ProcessInfo.processInfo.environment
+        var environment = context.inheritedEnvironment
         for (name, value) in context.pipeline.env { environment[name] = value }
         for (name, template) in stage.env { environment[name] = try template.render(execContext) }
         for (name, value) in context.secrets.values { environment[name] = value }
