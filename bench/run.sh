@@ -81,7 +81,8 @@ mlpipe $("$ML" --version), $("$DVC" --version | sed 's/^/dvc /'), $(git --versio
 sqlite3 $(sqlite3 --version | cut -d' ' -f1), $(make --version | head -1 | sed 's/GNU Make/make/'), \
 $(openssl version | cut -d' ' -f1-2), $(if [ -n "$HYPERFINE" ]; then hyperfine --version; else echo bench/timeit.py; fi)"
 echo "machine: $MACHINE"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
+echo "load average at start: $load_start"
 
 # ---- 1, 2: no-op re-run of 6 stages, and after a commit that touches no input ------
 case_noop() {
@@ -243,7 +244,7 @@ run_case dag "6. DAG of trivial stages"
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"
 echo
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+note "load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d" " -f1-3 /proc/loadavg); other work on the machine moves wall times, CPU times less"
 echo
 python3 "$BENCH_DIR/table.py" "$RESULTS_TSV" "$ROOT/workspace/bench-results.md" "$MACHINE"
 if [ -s "$NOTES" ]; then
