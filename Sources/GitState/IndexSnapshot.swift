@@ -352,7 +352,14 @@ private struct IndexParser {
 
     private func verifyChecksum() -> Bool {
         var digest = [UInt8](repeating: 0, count: 20)
-        SHA1(base, data.count - 20, &digest)
+        // Through EVP_sha1(), not the one-shot SHA1(): OpenSSL 3 implements SHA1() by
+        // fetching the algorithm by name, which cost more than hashing a small index.
+        guard let context = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(context) }
+        var length: UInt32 = 0
+        guard EVP_DigestInit_ex(context, EVP_sha1(), nil) == 1,
+              EVP_DigestUpdate(context, base, data.count - 20) == 1,
+              EVP_DigestFinal_ex(context, &digest, &length) == 1 else { return false }
         let stored = UnsafeRawBufferPointer(rebasing: data[(data.count - 20)...])
         // An all-zero trailer means the writer skipped the hash (index.skipHash).
         return stored.elementsEqual(digest) || stored.allSatisfy { $0 == 0 }
