@@ -27,6 +27,7 @@ extension ScanSession {
             default:
                 _ = scan(data, member: path, depth: depth + 1, log: &log, role: .member)
             }
+            release(data)
         }
         return Detected(torch ? .pytorchTar : .unknown)
     }

@@ -59,11 +59,15 @@ extension ScanSession {
             _ = tooDeep(prefix, log: &log)
             return Detected(.zip)
         }
-        let archive = ZipArchive(bytes, member: prefix, limits: limits)
+        let archive = ZipArchive(bytes, member: prefix, limits: limits, release: release)
         log.add(contentsOf: archive.findings)
         let layout = ZipLayout(archive.entries)
         for entry in archive.entries where !entry.isDirectory {
             scanEntry(entry, in: bytes, layout: layout, prefix: prefix, depth: depth, log: &log)
+            let end = entry.dataOffset + entry.compressedSize
+            if entry.localHeaderOffset >= 0, entry.localHeaderOffset <= end, end <= Int64(bytes.count) {
+                release(UnsafeRawBufferPointer(rebasing: bytes[Int(entry.localHeaderOffset)..<Int(end)]))
+            }
         }
         return Detected(layout.format)
     }

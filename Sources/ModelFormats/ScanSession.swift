@@ -59,13 +59,22 @@ struct ScanSession {
     let scanner: Scanner
     /// The scanned file's path; ONNX external data and HDF5 are read relative to it.
     let rootPath: String
+    /// The whole file when it is memory-mapped, so that archive members can hand their
+    /// pages back once scanned (`MappedFile.release`); empty for bytes in memory.
+    let mapping: UnsafeRawBufferPointer
 
     var policy: ScanPolicy { scanner.policy }
     var limits: ScanLimits { scanner.limits }
 
-    init(scanner: Scanner, rootPath: String) {
+    init(scanner: Scanner, rootPath: String, mapping: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
         self.scanner = scanner
         self.rootPath = rootPath
+        self.mapping = mapping
+    }
+
+    /// Unmaps the pages of a member that has been scanned, if they are the file's own.
+    func release(_ region: UnsafeRawBufferPointer) {
+        MappedFile.release(region, in: mapping)
     }
 
     func context(_ member: String?) -> PickleContext {

@@ -41,7 +41,7 @@ public struct Scanner: Sendable {
         // The object store's own streaming hash, so that a report's digest is the one
         // the store names the same file by.
         let digest = computeDigest ? (try? FileDigest.sha256(path: path))?.digest.description : nil
-        return report(file.bytes, path: path, digest: digest, expecting: expecting, log: log)
+        return report(file.bytes, path: path, digest: digest, expecting: expecting, log: log, mapped: true)
     }
 
     /// Scans bytes already in memory as the file at `path` (tests and fuzzing).
@@ -50,9 +50,10 @@ public struct Scanner: Sendable {
     }
 
     private func report(_ bytes: UnsafeRawBufferPointer, path: String, digest: String?, expecting: ModelFormat?,
-                        log start: FindingLog) -> FileReport {
+                        log start: FindingLog, mapped: Bool = false) -> FileReport {
         var log = start
-        var session = ScanSession(scanner: self, rootPath: path)
+        var session = mapped ? ScanSession(scanner: self, rootPath: path, mapping: bytes)
+            : ScanSession(scanner: self, rootPath: path)
         let detected = session.scan(bytes, member: nil, depth: 0, log: &log)
         if let expecting, expecting != detected.format, !(expecting == .zip && detected.format.isZip) {
             log.add(Finding(kind: "format-mismatch", verdict: .invalid,

@@ -151,4 +151,36 @@ struct ScanTests {
             "scanned 2 files: 1 unsafe, 1 unknown",
         ], "\(result)")
     }
+
+    @Test("a zip of 2,048 tensors is scanned in flat memory: the pages of each member are handed back")
+    func manyMembersFlatMemory() throws {
+        let repo = try TempRepo()
+        // 2,048 stored 64 KiB tensors: reading the first bytes of each maps a 64 KiB
+        // window of the cached file, 128 MiB in all if nothing were handed back.
+        try writeModels(in: repo, """
+            with zipfile.ZipFile('many.pt', 'w') as z:
+                z.writestr('archive/data.pkl', pickle.dumps({'step': 1}, protocol=2))
+                for i in range(2048):
+                    z.writestr(f'archive/data/{i}', bytes(65536))
+                z.writestr('archive/version', '3\\n')
+            dump('small.pkl', {'step': 1})
+            """)
+        func peakKiB(_ file: String) throws -> Int {
+            let measure = """
+                import resource, subprocess, sys
+                subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+                print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+                """
+            let result = try runProcess("/usr/bin/env", ["python3", "-c", measure, mlpipeBinary, "scan", file],
+                                        in: repo.root)
+            guard result.status == 0, let kib = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw HarnessError(description: "measuring \(file) failed: \(result)")
+            }
+            return kib
+        }
+        let small = try peakKiB("small.pkl")
+        let many = try peakKiB("many.pt")
+        #expect(many - small < 24 << 10, "small.pkl \(small) KiB, many.pt \(many) KiB")
+    }
 }
+
