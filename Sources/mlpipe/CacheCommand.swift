@@ -19,7 +19,7 @@ struct CacheCommand: AsyncParsableCommand {
             console.out("KEY                  PIPELINE        STAGE          RUN     SIZE        LAST USED")
             for e in entries {
                 console.out([col(String(e.key.dropFirst(7).prefix(20)), 20), col(e.pipeline, 15), col(e.stage, 14), col("#\(e.runID)", 7),
-                             col(bytes(e.size), 11), RunsCommand.timestamp.string(from: e.lastUsedAt) + (e.complete ? "" : "  (objects missing)")]
+                             col(bytes(e.size), 11), LocalTime.timestamp(e.lastUsedAt) + (e.complete ? "" : "  (objects missing)")]
                     .joined(separator: " "))
             }
         }

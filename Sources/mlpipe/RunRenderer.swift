@@ -8,13 +8,6 @@ struct RunRenderer: Sendable {
     var json: Bool
     var console: Console = .shared
 
-    static let clock: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter
-    }()
-
     func handle(_ event: RunEvent) {
         json ? renderJSON(event) : renderText(event)
     }
@@ -29,9 +22,9 @@ struct RunRenderer: Sendable {
             line += ": \(header.stageCount) stage\(header.stageCount == 1 ? "" : "s")"
             console.out(console.paint(line, .bold))
         case .stageStarted(let stage, _, let at):
-            console.out("\(Self.clock.string(from: at)) \(pad(stage)) \(console.paint("running", .cyan))")
+            console.out("\(LocalTime.clock(at)) \(pad(stage)) \(console.paint("running", .cyan))")
         case .stageRetrying(let stage, let attempt, let message, let at):
-            console.out("\(Self.clock.string(from: at)) \(pad(stage)) \(console.paint("retrying", .yellow)) attempt \(attempt): \(message)")
+            console.out("\(LocalTime.clock(at)) \(pad(stage)) \(console.paint("retrying", .yellow)) attempt \(attempt): \(message)")
         case .stageFinished(let summary):
             renderStage(summary)
         case .runFinished(let report):
@@ -46,7 +39,7 @@ struct RunRenderer: Sendable {
     }
 
     func renderStage(_ summary: StageSummary) {
-        let time = Self.clock.string(from: summary.finishedAt ?? Date())
+        let time = LocalTime.clock(summary.finishedAt ?? Date())
         var line = "\(time) \(pad(summary.name)) "
         switch summary.status {
         case .succeeded:

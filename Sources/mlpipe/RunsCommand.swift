@@ -39,7 +39,7 @@ struct RunsCommand: AsyncParsableCommand {
             if runs.isEmpty { console.out("no runs recorded yet"); return }
             console.out("RUN     PIPELINE        STATUS       COMMIT   BRANCH          STARTED              DURATION  TRIGGER")
             for run in runs {
-                let started = RunsCommand.timestamp.string(from: run.startedAt)
+                let started = LocalTime.timestamp(run.startedAt)
                 let took = run.finishedAt.map { duration($0.timeIntervalSince(run.startedAt)) } ?? "-"
                 var commit = String(run.commit.prefix(7))
                 if run.dirty { commit += "*" }
@@ -140,12 +140,6 @@ struct RunsCommand: AsyncParsableCommand {
         }
     }
 
-    static let timestamp: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter
-    }()
 }
 
 /// Pads to a column, measuring `painted` (the text without colour codes) when given.
