@@ -17,11 +17,17 @@ static int spawn_with(const char *path, char *const argv[], char *const envp[],
     // A new session: the stage leads its own process group, away from the terminal's
     // SIGINT, so that cancellation is ours to deliver to the whole group.
     rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    sigset_t empty, all;
+    // Caught signals are reset by exec anyway; only ignored ones would be inherited.
+    // Resetting just the signals a runtime or a shell may ignore, not all 64, spares
+    // each stage as many sigaction calls.
+    sigset_t empty, inherited;
     sigemptyset(&empty);
-    sigfillset(&all);
+    sigemptyset(&inherited);
+    static const int resettable[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGALRM,
+                                     SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGURG};
+    for (size_t i = 0; i < sizeof resettable / sizeof resettable[0]; i++) sigaddset(&inherited, resettable[i]);
     if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &empty);
-    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &inherited);
     if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (rc == 0 && log_path != NULL) {
         rc = posix_spawn_file_actions_addopen(&actions, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);

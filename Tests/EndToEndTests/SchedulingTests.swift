@@ -38,6 +38,23 @@ struct SchedulingTests {
         #expect(serial.status == 1, "with one job the two stages cannot meet: \(serial)")
     }
 
+    @Test("more jobs than cores start together: six stages that each wait for all six meet within a second and a half")
+    func moreJobsThanCores() throws {
+        var pipeline = "version: 1\nname: six\nstages:\n"
+        for index in 0..<6 {
+            pipeline += """
+                  s\(index):
+                    run: touch "$MARKS/\(index)"; for i in $(seq 30); do [ $(ls "$MARKS" | wc -l) -ge 6 ] && exit 0; sleep 0.05; done; exit 9
+
+                """
+        }
+        let repo = try TempRepo(files: ["pipelines/six.yaml": pipeline])
+        let marks = repo.path("marks")
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        let result = try repo.mlpipe("run", "--jobs", "6", "--no-cache", env: ["MARKS": marks])
+        #expect(result.status == 0, "\(result)")
+    }
+
     static let failing = """
         version: 1
         name: fail
