@@ -30,12 +30,7 @@ extension PipelineRunner {
     /// A stage whose upstream would run cannot know its own key yet (its inputs are not
     /// made), so it is reported as running because of that upstream.
     public func status(_ options: RunOptions) throws(EngineError) -> StatusReport {
-        let session = try Session.open(options, kinds: kinds)
-        let located = try PipelineLocator.locate(options.pipeline, repositoryRoot: session.repo.workdir,
-                                                 currentDirectory: options.currentDirectory)
-        var pipeline = try loadPipeline(path: located.path, display: located.display)
-        pipeline = try applyParams(pipeline, options.params)
-        let head = try gitHead(session.repo)
+        let (session, pipeline, head) = try openAtHead(options)
         let all = Set(pipeline.stages.map(\.name))
         let inputs = try InputPlan.make(pipeline: pipeline, selected: all, repo: session.repo, commit: head.commit, assumeClean: false)
         let context = RunContext(

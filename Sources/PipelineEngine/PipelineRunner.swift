@@ -30,14 +30,20 @@ public struct PipelineRunner: Sendable {
 
     /// Runs the pipeline at HEAD (and the working tree).
     public func run(_ options: RunOptions, events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
+        let (session, pipeline, head) = try openAtHead(options)
+        return try await execute(pipeline: pipeline, session: session, head: head, repositoryRoot: session.repo.workdir,
+                                 options: options, rerun: nil, events: events)
+    }
+
+    /// The session, the pipeline the options name (checked, params applied) and HEAD:
+    /// what `run` and `status` both start from.
+    func openAtHead(_ options: RunOptions) throws(EngineError) -> (Session, Pipeline, HeadState) {
         let session = try Session.open(options, kinds: kinds)
         let located = try PipelineLocator.locate(options.pipeline, repositoryRoot: session.repo.workdir,
                                                  currentDirectory: options.currentDirectory)
         var pipeline = try loadPipeline(path: located.path, display: located.display)
         pipeline = try applyParams(pipeline, options.params)
-        let head = try gitHead(session.repo)
-        return try await execute(pipeline: pipeline, session: session, head: head, repositoryRoot: session.repo.workdir,
-                                 options: options, rerun: nil, events: events)
+        return (session, pipeline, try gitHead(session.repo))
     }
 
     func loadPipeline(path: String, display: String) throws(EngineError) -> Pipeline {
