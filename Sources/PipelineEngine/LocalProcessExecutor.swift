@@ -19,13 +19,18 @@ public struct LocalProcessExecutor: Executor {
         let control = ProcessControl()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessOutcome, Error>) in
-                WaiterThreads.shared.run {
+                // A thread of its own, not a dispatch worker: dispatch adds workers
+                // beyond the core count only after they have been blocked a while, which
+                // started the stages of --jobs 8 on 2 cores a second apart.
+                let thread = Thread {
                     do {
                         continuation.resume(returning: try Self.runBlocking(spec, log: log, control: control))
                     } catch {
                         continuation.resume(throwing: error)
                     }
                 }
+                thread.stackSize = 512 * 1024
+                thread.start()
             }
         } onCancel: {
             control.cancel()
