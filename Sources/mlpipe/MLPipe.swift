@@ -58,6 +58,24 @@ struct WorkspaceOptions: ParsableArguments {
     var resolved: String? { workspace ?? ProcessInfo.processInfo.environment["MLPIPE_WORKSPACE"] }
 }
 
+/// The pipeline a command works on and its param overrides: `run` and `status` take
+/// the same two, checked the same way.
+struct PipelineSelection: ParsableArguments {
+    @Argument(help: "A pipeline file, or a name under pipelines/ (optional when there is one).")
+    var pipeline: String?
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("Override a param.", valueName: "key=value"))
+    var params: [String] = []
+
+    func validate() throws {
+        for param in params where ParamOverride(parsing: param) == nil {
+            throw ValidationError("--param takes key=value, got '\(param)'")
+        }
+    }
+
+    var overrides: [ParamOverride] { params.compactMap(ParamOverride.init(parsing:)) }
+}
+
 /// Stage failed: exit 1. Interrupted: 130.
 enum RunExit {
     static func code(for status: String) -> Int32 {

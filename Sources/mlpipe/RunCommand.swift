@@ -10,11 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a pipeline: every stage whose inputs changed, the rest from cache.")
 
-    @Argument(help: "A pipeline file, or a name under pipelines/ (optional when there is one).")
-    var pipeline: String?
-
-    @Option(name: .customLong("param"), help: ArgumentHelp("Override a param.", valueName: "key=value"))
-    var params: [String] = []
+    @OptionGroup var selection: PipelineSelection
 
     @Option(name: .long, help: "Stages to run at once (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -41,14 +37,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        for param in params where ParamOverride(parsing: param) == nil {
-            throw ValidationError("--param takes key=value, got '\(param)'")
-        }
     }
 
     func run() async throws {
         let options = RunOptions(
-            pipeline: pipeline, params: params.compactMap(ParamOverride.init(parsing:)), jobs: jobs,
+            pipeline: selection.pipeline, params: selection.overrides, jobs: jobs,
             force: Set(force), only: Set(only), noCache: noCache, requireClean: requireClean,
             trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
             workspace: workspace.resolved)

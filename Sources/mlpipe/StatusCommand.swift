@@ -10,11 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Say which stages a run would execute now, and why (nothing runs).")
 
-    @Argument(help: "A pipeline file, or a name under pipelines/.")
-    var pipeline: String?
-
-    @Option(name: .customLong("param"), help: ArgumentHelp("Override a param.", valueName: "key=value"))
-    var params: [String] = []
+    @OptionGroup var selection: PipelineSelection
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -22,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
 
     func run() async throws {
-        let options = RunOptions(pipeline: pipeline, params: params.compactMap(ParamOverride.init(parsing:)),
+        let options = RunOptions(pipeline: selection.pipeline, params: selection.overrides,
                                  workspace: workspace.resolved)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let report = try runner.status(options)

@@ -64,6 +64,8 @@ struct ErrorTests {
         let repo = try basicRepo()
         #expect(try repo.mlpipe("run", "--jobs", "0").status == 2)
         #expect(try repo.mlpipe("run", "--param", "novalue").status == 2)
+        let statusParam = try repo.mlpipe("status", "--param", "novalue")
+        #expect(statusParam.status == 2 && statusParam.stderr.contains("--param takes key=value, got 'novalue'"), "\(statusParam)")
         #expect(try repo.mlpipe("frobnicate").status == 2)
         let unknownParam = try repo.mlpipe("run", "--param", "factr=3")
         #expect(unknownParam.status == 2, "\(unknownParam)")
