@@ -91,7 +91,10 @@ extension PipelineDecoder {
                     stage.with[setting.key] = value
                     draft.otherTemplates += value.templates
                 }
-                if let schema { checkWith(settings, at: entry, schema: schema, context: context) }
+                if let schema {
+                    checkWith(settings, at: entry, schema: schema, context: context)
+                    checkValues(settings, of: stage, schema: schema)
+                }
             }
         } else if let schema, !schema.required.isEmpty {
             for key in schema.required.sorted() {
@@ -257,6 +260,16 @@ extension PipelineDecoder {
         for key in schema.required.sorted() where !present.contains(key) {
             sink.error("\(context) is missing `with:` key '\(key)' required by kind '\(schema.name)'; add it under `with:`",
                        at: location(entry.keyNode))
+        }
+    }
+
+    /// Hands every known `with:` value that holds no expression to the kind's check.
+    private func checkValues(_ settings: [Entry], of stage: Stage, schema: KindSchema) {
+        guard let check = schema.checkValue else { return }
+        let known = schema.knownKeys
+        for setting in settings where known.contains(setting.key) {
+            guard let value = stage.with[setting.key]?.literal, let problem = check(setting.key, value) else { continue }
+            sink.error(problem, at: location(setting.value))
         }
     }
 

@@ -34,6 +34,31 @@ public indirect enum TemplateValue: Sendable, Hashable {
         }
     }
 
+    /// The value, when it holds no `${{ }}` expression anywhere: what can be checked
+    /// before a run, when expressions cannot yet be evaluated.
+    public var literal: Value? {
+        switch self {
+        case .scalar(let value):
+            return value
+        case .string(let template):
+            return template.isLiteral ? .string(template.raw) : nil
+        case .array(let items):
+            var values: [Value] = []
+            for item in items {
+                guard let value = item.literal else { return nil }
+                values.append(value)
+            }
+            return .array(values)
+        case .object(let members):
+            var values: [String: Value] = [:]
+            for (key, member) in members {
+                guard let value = member.literal else { return nil }
+                values[key] = value
+            }
+            return .object(values)
+        }
+    }
+
     /// The value with every template evaluated (`Template.evaluate`: a string that is one
     /// expression keeps the expression's type).
     public func render(_ context: EvaluationContext) throws(ExpressionError) -> Value {

@@ -24,7 +24,8 @@ public struct ValidateKind: StageKind {
     public init() {}
 
     public var schema: KindSchema {
-        KindSchema(name: "validate", required: ValidateSettings.required, optional: ValidateSettings.optional)
+        KindSchema(name: "validate", required: ValidateSettings.required, optional: ValidateSettings.optional,
+                   checkValue: { key, value in ValidateSettings.problem(key: key, value: value) })
     }
 
     public var implementationVersion: String { "1" }

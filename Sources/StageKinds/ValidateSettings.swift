@@ -61,6 +61,27 @@ struct ValidateSettings: Sendable {
         self.expectations = expectations
     }
 
+    /// What is wrong with one `with:` value, checked on its own as `init` would: the
+    /// kind's lint-time check (`KindSchema.checkValue`).
+    static func problem(key: String, value: Value) -> String? {
+        do {
+            switch key {
+            case "model":
+                _ = try Self(["model": value])
+            case "format":
+                _ = try Self(["model": .string("model"), "format": value])
+            case "allow": _ = try allowList(value)
+            case "max_size": _ = try size(value)
+            case "sha256": _ = try digest(value)
+            case "signature": _ = try signature(value)
+            default: return nil
+            }
+        } catch {
+            return error.description
+        }
+        return nil
+    }
+
     private static func allowList(_ value: Value?) throws(Problem) -> [String] {
         let entries: [Value]
         switch value {

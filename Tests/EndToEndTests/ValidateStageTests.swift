@@ -131,6 +131,16 @@ struct ValidateStageTests {
         }
     }
 
+    @Test("a with: value that comes from an expression is checked when the stage starts, naming the key")
+    func badValueFromExpression() throws {
+        let repo = try gateRepo(with: #"{ model: "${{ stages.train.outputs.model }}", format: "${{ env.MODEL }}" }"#)
+        #expect(try repo.mlpipe("lint").status == 0)
+        let result = try repo.mlpipe("run")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.lines.contains { $0.contains("validate")
+                    && $0.contains("with.format: 'benign' is not a model format") }, "\(result)")
+    }
+
     @Test("the with: keys are checked at lint time, with a did-you-mean and the missing required key")
     func lintChecksKeys() throws {
         let repo = try gateRepo(with: "{ modle: x, format: onnx }")
@@ -145,7 +155,7 @@ struct ValidateStageTests {
         #expect(repo.read("workspace/runs/1/train/model.pkl") == nil, "nothing ran")
     }
 
-    @Test("a with: value that cannot be used fails the stage naming the key and what is accepted")
+    @Test("a with: value that cannot be used is reported by lint at its line and column, before anything runs")
     func badValues() throws {
         let cases: [(String, String)] = [
             ("format: onx", "with.format: 'onx' is not a model format; use one of auto, pickle, joblib, numpy, pytorch,"),
@@ -158,8 +168,13 @@ struct ValidateStageTests {
         for (setting, message) in cases {
             let repo = try gateRepo(with: #"{ model: "${{ stages.train.outputs.model }}", "# + setting + " }")
             let result = try repo.mlpipe("run")
-            #expect(result.status == 1, "\(setting): \(result)")
-            #expect(result.lines.contains { $0.contains("validate") && $0.contains(message) }, "\(setting): \(result)")
+            #expect(result.status == 2, "\(setting): \(result)")
+            #expect(result.errorLines.contains { $0.hasPrefix("pipelines/gate.yaml:12:") && $0.contains(": error: " + message) },
+                    "\(setting): \(result)")
+            #expect(repo.read("workspace/runs/1/train/model.pkl") == nil, "nothing ran")
+            if setting == "format: onx" {
+                #expect(result.errorLines.first?.hasPrefix("pipelines/gate.yaml:12:65: error: with.format:") == true, "\(result)")
+            }
         }
     }
 
