@@ -110,10 +110,10 @@ final class TempRepo: @unchecked Sendable {
     }
 }
 
-/// Runs a program to completion with a deadline; output goes through temp files so that
-/// neither stream can block the other.
-func runProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:],
-                timeout: Double = 120) throws -> Outcome {
+/// A process for `executable` in `directory`, with the test environment: no colour, no
+/// CI trigger, no workspace override, plus `env`.
+func configuredProcess(_ executable: String, _ args: [String], in directory: String,
+                       env: [String: String]) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = args
@@ -124,6 +124,14 @@ func runProcess(_ executable: String, _ args: [String], in directory: String, en
     environment.removeValue(forKey: "CI")
     for (key, value) in env { environment[key] = value }
     process.environment = environment
+    return process
+}
+
+/// Runs a program to completion with a deadline; output goes through temp files so that
+/// neither stream can block the other.
+func runProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:],
+                timeout: Double = 120) throws -> Outcome {
+    let process = configuredProcess(executable, args, in: directory, env: env)
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("err-\(UUID().uuidString)")
     FileManager.default.createFile(atPath: outURL.path, contents: nil)

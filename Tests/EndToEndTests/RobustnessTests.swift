@@ -97,15 +97,7 @@ struct Started {
 }
 
 func startProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:]) throws -> Started {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = args
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    var environment = ProcessInfo.processInfo.environment
-    environment["NO_COLOR"] = "1"
-    environment.removeValue(forKey: "CI")
-    for (key, value) in env { environment[key] = value }
-    process.environment = environment
+    let process = configuredProcess(executable, args, in: directory, env: env)
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("bg-out-\(UUID().uuidString)")
     let err = FileManager.default.temporaryDirectory.appendingPathComponent("bg-err-\(UUID().uuidString)")
     FileManager.default.createFile(atPath: out.path, contents: nil)
