@@ -209,8 +209,10 @@ struct StageExecution: Sendable {
             }
         }
         try? context.runStore.touchCacheEntry(key: entry.key, at: Date())
-        let origin = (try? context.runStore.stages(runID: entry.runID))?.first { $0.name == stage.name }
-        let from = origin?.cachedFrom ?? entry.runID
+        // A cache entry is written only by the run that computed the result (see `run`),
+        // so its run is where the result came from. (Reading that run's stages here cost
+        // a query of every stage per cached stage: quadratic in a large pipeline.)
+        let from = entry.runID
         record.cachedFrom = from
         record.metricsJSON = entry.metricsJSON
         record.reason = "cached: same key as run #\(from)"
