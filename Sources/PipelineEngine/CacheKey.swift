@@ -77,10 +77,7 @@ public struct KeyComponents: Codable, Sendable, Equatable {
 
     /// `sha256:<hex>` of an encoding already made, so that a stage encodes its key once.
     public static func key(ofCanonicalJSON json: String) -> String {
-        var hasher = SHA256Hasher()
-        var text = json
-        text.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
-        return hasher.finalize().description
+        digest(of: json)
     }
 
     public static func decode(_ json: String) -> KeyComponents? {

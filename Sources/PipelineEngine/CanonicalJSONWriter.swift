@@ -25,7 +25,7 @@ struct CanonicalJSONWriter {
 
     /// Starts a field; fields must come in sorted order.
     mutating func key(_ name: String) {
-        assert(!hasField.last! || Array(lastKey.last!.utf8).lexicographicallyPrecedes(Array(name.utf8)),
+        assert(!hasField.last! || lastKey.last!.utf8.lexicographicallyPrecedes(name.utf8),
                "fields must be written in sorted order")
         if hasField.last! { text.append(",") }
         hasField[hasField.count - 1] = true
@@ -55,7 +55,7 @@ struct CanonicalJSONWriter {
 
     mutating func dictionary(_ values: [String: String]) {
         text.append("{")
-        let keys = values.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let keys = values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for (index, key) in keys.enumerated() {
             if index > 0 { text.append(",") }
             string(key)

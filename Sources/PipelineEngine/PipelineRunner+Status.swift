@@ -61,7 +61,7 @@ extension PipelineRunner {
                 continue
             }
             let key = components.key
-            let cacheable = (stage.cache ?? kind.schema.cachedByDefault) && !options.noCache
+            let cacheable = execution.isCacheable(kind)
             let forced = options.force.contains(name)
             if cacheable && !forced, let entry = execution.lookUp(key: key), let stored = decodeOutputs(entry.outputsJSON),
                stored.allSatisfy({ record in Digest(parsing: record.digest).map(session.artifacts.contains) ?? false }) {

@@ -160,9 +160,7 @@ public struct PipelineRunner: Sendable {
 
 /// SHA-256 of a text, as `sha256:<hex>`.
 func digest(of text: String) -> String {
-    var hasher = SHA256Hasher()
-    Array(text.utf8).withUnsafeBytes { hasher.update($0) }
-    return hasher.finalize().description
+    SHA256Hasher.digest(of: text.utf8).description
 }
 
 /// The repository, workspace and stores one command works with.

@@ -46,7 +46,7 @@ struct StageExecution: Sendable {
         let key = KeyComponents.key(ofCanonicalJSON: canonical)
         record.cacheKey = key
         record.keyComponentsJSON = canonical
-        let cacheable = (stage.cache ?? kind.schema.cachedByDefault) && !context.options.noCache
+        let cacheable = isCacheable(kind)
         let forced = context.forced.contains(stage.name)
 
         var lock: KeyLock?
@@ -178,6 +178,12 @@ struct StageExecution: Sendable {
     }
 
     // MARK: - Cache
+
+    /// Whether the stage reads and writes the cache: its `cache:` or its kind's default,
+    /// unless the run says `--no-cache`.
+    func isCacheable(_ kind: any StageKind) -> Bool {
+        (stage.cache ?? kind.schema.cachedByDefault) && !context.options.noCache
+    }
 
     func lookUp(key: String) -> CacheEntry? {
         (try? context.runStore.cacheEntry(key: key)) ?? nil

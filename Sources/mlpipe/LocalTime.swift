@@ -11,14 +11,17 @@ import Glibc
 enum LocalTime {
     /// `HH:mm:ss`, as each stage event line starts.
     static func clock(_ date: Date) -> String {
-        let t = parts(date)
-        return two(t.tm_hour) + ":" + two(t.tm_min) + ":" + two(t.tm_sec)
+        clock(parts(date))
     }
 
     /// `yyyy-MM-dd HH:mm:ss`, as run lists show when a run started.
     static func timestamp(_ date: Date) -> String {
         let t = parts(date)
-        return String(t.tm_year + 1900) + "-" + two(t.tm_mon + 1) + "-" + two(t.tm_mday) + " " + clock(date)
+        return String(t.tm_year + 1900) + "-" + two(t.tm_mon + 1) + "-" + two(t.tm_mday) + " " + clock(t)
+    }
+
+    private static func clock(_ t: tm) -> String {
+        two(t.tm_hour) + ":" + two(t.tm_min) + ":" + two(t.tm_sec)
     }
 
     private static func parts(_ date: Date) -> tm {
