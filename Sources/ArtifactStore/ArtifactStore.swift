@@ -1,8 +1,11 @@
 /// Content-addressed storage for stage outputs: the seam between the engine and
 /// where bytes live.
 ///
-/// A local folder today (``LocalArtifactStore``); an S3-API remote cache shared by
-/// CI runners later, as a second implementation of this protocol. Objects are
+/// A local folder (``LocalArtifactStore``), memory (``InMemoryArtifactStore``, for the
+/// engine's unit tests), and an S3-API remote cache shared by CI runners next. The
+/// requirements are `async` so that a networked store fits; the local store answers
+/// them synchronously. Paths name local files on both sides: what a stage wrote, and
+/// where a run wants it. Objects are
 /// named by their SHA-256 and never change once written, so any two stores agree
 /// on what a digest means, and a reader never sees half an object.
 ///
@@ -14,29 +17,33 @@ public protocol ArtifactStore: Sendable {
     /// canonical JSON manifest (`[{digest, executable, path, size}]`, sorted by
     /// path) whose digest is the tree's digest. Storing what is already there
     /// is cheap and harmless.
-    func store(path: String) throws(StoreError) -> StoredObject
+    func store(path: String) async throws(StoreError) -> StoredObject
 
     /// Re-creates `object` at `destination` (a hard link when possible, else a
     /// copy), creating its parent folders. A folder is rebuilt from its manifest.
     /// The result appears at once (temporary name, then rename), replacing what
     /// was at `destination`.
-    func materialize(_ object: StoredObject, at destination: String) throws(StoreError)
+    func materialize(_ object: StoredObject, at destination: String) async throws(StoreError)
 
     /// Whether an object with `digest` is present.
-    func contains(_ digest: Digest) -> Bool
+    func contains(_ digest: Digest) async -> Bool
 
     /// Every object, sorted by digest.
-    func objects() throws(StoreError) -> [ObjectInfo]
+    func objects() async throws(StoreError) -> [ObjectInfo]
 
     /// Re-hashes every object and checks that every tree's files are present.
-    func verify() throws(StoreError) -> [VerifyProblem]
+    func verify() async throws(StoreError) -> [VerifyProblem]
 
-    /// Deletes every object not in `keeping` (a kept tree keeps its files), and
-    /// temporary files older than an hour. Refuses, with ``StoreError/Code/locked``,
-    /// while any lease is held.
-    func collectGarbage(keeping: Set<Digest>) throws(StoreError) -> GCReport
+    /// Takes the store exclusively, asks `deciding` what to keep, then deletes every
+    /// object not in that set (a kept tree keeps its files), and temporary files older
+    /// than an hour. Refuses, with ``StoreError/Code/locked``, while any lease is held.
+    ///
+    /// Taking the store before the caller decides is what makes gc safe: a run that
+    /// saves an entry between the decision and the deletion would lose its objects.
+    /// An error thrown by `deciding` is rethrown as it is, and nothing is deleted.
+    func collectGarbage(deciding: @Sendable () async throws -> Set<Digest>) async throws -> GCReport
 
     /// Takes a shared lease that keeps garbage collection away until released.
     /// Waits while a collection is running.
-    func lease() throws(StoreError) -> StoreLease
+    func lease() async throws(StoreError) -> StoreLease
 }

@@ -50,7 +50,17 @@ extension LocalArtifactStore {
     public func collectGarbage(keeping: Set<Digest>) throws(StoreError) -> GCReport {
         let fd = try lockDescriptor(exclusive: true, wait: false)
         defer { close(fd) }
+        return try sweep(keeping: keeping)
+    }
 
+    public func collectGarbage(deciding: @Sendable () async throws -> Set<Digest>) async throws -> GCReport {
+        let fd = try lockDescriptor(exclusive: true, wait: false)
+        defer { close(fd) }
+        return try sweep(keeping: try await deciding())
+    }
+
+    /// Deletes what `keeping` does not keep; the caller holds the exclusive lock.
+    private func sweep(keeping: Set<Digest>) throws(StoreError) -> GCReport {
         var kept = keeping
         for digest in keeping {
             var info = stat()

@@ -11,20 +11,35 @@ import Foundation
 /// the kernel drops it when the process dies, however it dies: a crashed run
 /// never blocks `mlpipe cache gc` forever. Release it when the run ends; it is
 /// also released when the lease is deallocated.
+///
+/// A store that is not a local folder gives a lease whose release runs its own code
+/// (``init(onRelease:)``); either way a lease is released at most once.
 public final class StoreLease: Sendable {
     private let descriptor: LockedDescriptor
+    private let onRelease: (@Sendable () -> Void)?
 
     init(descriptor: Int32) {
         self.descriptor = LockedDescriptor(descriptor)
+        self.onRelease = nil
+    }
+
+    /// A lease that calls `onRelease` once, when released or deallocated.
+    public init(onRelease: @escaping @Sendable () -> Void) {
+        self.descriptor = LockedDescriptor(0)
+        self.onRelease = onRelease
     }
 
     deinit {
-        descriptor.close()
+        release()
     }
 
     /// Gives the lease up. Calling it again does nothing.
     public func release() {
-        descriptor.close()
+        if let onRelease {
+            if descriptor.markClosed() { onRelease() }
+        } else {
+            descriptor.close()
+        }
     }
 
     /// Whether ``release()`` has run.
@@ -45,6 +60,15 @@ final class LockedDescriptor: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return value < 0
+    }
+
+    /// Marks the value closed without closing a descriptor; true the first time.
+    func markClosed() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value >= 0 else { return false }
+        value = -1
+        return true
     }
 
     func close() {

@@ -96,7 +96,7 @@ public struct KeyComponents: Codable, Sendable, Equatable {
             let name = key.isEmpty ? "the commit's tree (stage has no inputs)" : key
             if new == nil { return "input \(name) was removed" }
             if old == nil { return "input \(name) was added" }
-            if let new, new.contains("+dirty:") { return "input \(name) has uncommitted changes" }
+            if let new, InputID(text: new).isDirty { return "input \(name) has uncommitted changes" }
             return "input \(name) changed"
         }
         reasons += Self.mapDifferences("param", previous.params, params) { key, old, new in

@@ -43,7 +43,10 @@ struct ExpressionRoot {
             for (outputName, record) in outcome.outputs {
                 outputs[outputName] = mode == .key ? .string("${{ stages.\(name).outputs.\(outputName) }}") : .string(record.path)
             }
-            stages[name] = .object(["outputs": .object(outputs), "metrics": outcome.metrics ?? .object([:])])
+            // Results are values, not paths: the key holds them as they are, so a changed
+            // digest or version upstream changes this stage's key.
+            stages[name] = .object(["outputs": .object(outputs), "metrics": outcome.metrics ?? .object([:]),
+                                    "results": .object(outcome.results)])
         }
         root["stages"] = .object(stages)
         return EvaluationContext(root: root)
@@ -56,6 +59,8 @@ struct StageOutcome: Sendable {
     /// By output name; `path` is where the file is in this run's folder.
     var outputs: [String: OutputRecord]
     var metrics: Value?
+    /// The typed results its kind returned.
+    var results: [String: Value] = [:]
 
     var isSuccess: Bool { status == .succeeded || status == .cached }
 }

@@ -43,12 +43,13 @@ struct InputPlan: Sendable {
             }
             var entries: [String: String] = [:]
             for entry in fingerprint.entries {
-                var id = entry.path.isEmpty ? "tree:" + entry.objectID : entry.objectID
+                var dirtyDigest: String?
                 if !entry.overlays.isEmpty {
                     let overlay = entry.overlays.keys.sorted().map { "\($0)=\(entry.overlays[$0]!)" }.joined(separator: "\n")
-                    id += "+dirty:" + digest(of: overlay).dropFirst("sha256:".count).prefix(16)
+                    dirtyDigest = String(digest(of: overlay).dropFirst("sha256:".count).prefix(16))
                 }
-                entries[entry.path] = id
+                entries[entry.path] = InputID(objectID: entry.objectID, isWholeTree: entry.path.isEmpty,
+                                              dirtyDigest: dirtyDigest).text
             }
             dirty.formUnion(fingerprint.dirtyPaths)
             keys[stage.name] = entries

@@ -13,9 +13,9 @@ extension PipelineRunner {
     /// happens in a temporary git worktree of RUN's commit, removed afterwards.
     public func rerun(_ reference: String, from: String?, options: RunOptions,
                       events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
-        let session = try Session.open(options, kinds: kinds)
+        let session = try await Session.open(options)
         let history = RunHistory(store: session.runStore)
-        let original = try history.resolve(reference)
+        let original = try await history.resolve(reference)
         guard let originalID = original.id else { throw EngineError(.internal, "run without id") }
 
         var pipeline: Pipeline
@@ -36,8 +36,8 @@ extension PipelineRunner {
         let stages: [StageRecord]
         let outputs: [OutputRecord]
         do {
-            stages = try session.runStore.stages(runID: originalID)
-            outputs = try session.runStore.outputs(runID: originalID)
+            stages = try await session.runStore.stages(runID: originalID)
+            outputs = try await session.runStore.outputs(runID: originalID)
         } catch {
             throw EngineError(.environment, "\(error)", cause: error)
         }
@@ -50,7 +50,7 @@ extension PipelineRunner {
         for record in stages where succeeded.contains(record.name) && !rerunAll.contains(record.name) {
             reuse[record.name] = ReusedResult(fromRun: record.cachedFrom ?? originalID,
                                               outputs: outputs.filter { $0.stage == record.name },
-                                              metricsJSON: record.metricsJSON)
+                                              metricsJSON: record.metricsJSON, resultsJSON: record.resultsJSON)
         }
 
         // At RUN's commit: here if HEAD is there, else in a temporary worktree.

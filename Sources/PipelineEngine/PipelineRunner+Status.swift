@@ -29,13 +29,13 @@ extension PipelineRunner {
     ///
     /// A stage whose upstream would run cannot know its own key yet (its inputs are not
     /// made), so it is reported as running because of that upstream.
-    public func status(_ options: RunOptions) throws(EngineError) -> StatusReport {
-        let (session, pipeline, head) = try openAtHead(options)
+    public func status(_ options: RunOptions) async throws(EngineError) -> StatusReport {
+        let (session, pipeline, head) = try await openAtHead(options)
         let all = Set(pipeline.stages.map(\.name))
         let inputs = try InputPlan.make(pipeline: pipeline, selected: all, repo: session.repo, commit: head.commit, assumeClean: false)
         let context = RunContext(
             runID: 0, pipeline: pipeline, head: head, repositoryRoot: session.repo.workdir, workspace: session.workspace,
-            runStore: session.runStore, artifacts: session.artifacts, kinds: kinds, executor: executor,
+            runStore: session.runStore, cache: session.cache, kinds: kinds, executor: executor,
             secrets: ResolvedSecrets(values: [:]), inputs: inputs, options: options, forced: options.force,
             reuse: [:], positions: [:], events: { _ in })
 
@@ -52,30 +52,32 @@ extension PipelineRunner {
             }
             let upstream = Dictionary(uniqueKeysWithValues: stage.dependencies.compactMap { dep in outcomes[dep].map { (dep, $0) } })
             let execution = StageExecution(context: context, stage: stage, upstream: upstream)
-            let components: KeyComponents
+            let key: StageKey
             do {
-                components = try execution.keyComponents(kind: kind)
+                key = StageKey(try execution.keyComponents(kind: kind))
             } catch {
                 willRun.insert(name)
                 plans.append(StagePlan(name: name, willRun: true, reason: "its expressions need values from a run: \(error.message)"))
                 continue
             }
-            let key = components.key
             let cacheable = execution.isCacheable(kind)
             let forced = options.force.contains(name)
-            if cacheable && !forced, let entry = execution.lookUp(key: key), let stored = decodeOutputs(entry.outputsJSON),
-               stored.allSatisfy({ record in Digest(parsing: record.digest).map(session.artifacts.contains) ?? false }) {
+            // The same question a run asks, of the same cache.
+            if cacheable && !forced, case .hit(let hit) = try await session.cache.lookUp(key.text) {
                 var outputs: [String: OutputRecord] = [:]
-                for record in stored { outputs[record.name] = record }
-                outcomes[name] = StageOutcome(status: .cached, outputs: outputs,
-                                              metrics: entry.metricsJSON.flatMap { Value.fromJSON(Data($0.utf8)) })
-                plans.append(StagePlan(name: name, willRun: false, reason: "cached: same key as run #\(entry.runID)",
-                                       cachedFrom: entry.runID, cacheKey: key))
+                for record in hit.outputs { outputs[record.name] = record }
+                outcomes[name] = StageOutcome(status: .cached, outputs: outputs, metrics: hit.metrics, results: hit.results)
+                plans.append(StagePlan(name: name, willRun: false, reason: "cached: same key as run #\(hit.runID)",
+                                       cachedFrom: hit.runID, cacheKey: key.text))
             } else {
                 willRun.insert(name)
-                plans.append(StagePlan(name: name, willRun: true,
-                                       reason: execution.explain(components: components, cacheable: cacheable, forced: forced, kind: kind),
-                                       cacheKey: key))
+                let reason: String
+                if cacheable && !forced, case .incomplete(_, let why) = try await session.cache.lookUp(key.text) {
+                    reason = why
+                } else {
+                    reason = await execution.explain(key.components, cacheable: cacheable, forced: forced)
+                }
+                plans.append(StagePlan(name: name, willRun: true, reason: reason, cacheKey: key.text))
             }
         }
         return StatusReport(pipeline: pipeline.name, commit: head.commit, branch: head.branch, dirty: inputs.isDirty,

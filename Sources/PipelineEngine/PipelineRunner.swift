@@ -30,15 +30,15 @@ public struct PipelineRunner: Sendable {
 
     /// Runs the pipeline at HEAD (and the working tree).
     public func run(_ options: RunOptions, events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
-        let (session, pipeline, head) = try openAtHead(options)
+        let (session, pipeline, head) = try await openAtHead(options)
         return try await execute(pipeline: pipeline, session: session, head: head, repositoryRoot: session.repo.workdir,
                                  options: options, rerun: nil, events: events)
     }
 
     /// The session, the pipeline the options name (checked, params applied) and HEAD:
     /// what `run` and `status` both start from.
-    func openAtHead(_ options: RunOptions) throws(EngineError) -> (Session, Pipeline, HeadState) {
-        let session = try Session.open(options, kinds: kinds)
+    func openAtHead(_ options: RunOptions) async throws(EngineError) -> (Session, Pipeline, HeadState) {
+        let session = try await Session.open(options)
         let located = try PipelineLocator.locate(options.pipeline, repositoryRoot: session.repo.workdir,
                                                  currentDirectory: options.currentDirectory)
         var pipeline = try loadPipeline(path: located.path, display: located.display)
@@ -94,7 +94,7 @@ public struct PipelineRunner: Sendable {
             pipelineSource: pipeline.source, pipelineDigest: digest(of: pipeline.source),
             paramsJSON: paramsJSON, commit: head.commit, branch: head.branch, dirty: plan.isDirty,
             trigger: options.trigger, parentRun: rerun?.parentRun, status: .running, startedAt: startedAt,
-            finishedAt: nil, version: version, host: Workspace.hostName, pid: identity.pid,
+            finishedAt: nil, version: version, host: ProcessIdentity.hostName(), pid: identity.pid,
             pidStartTime: identity.startTime)
         let positions = Dictionary(uniqueKeysWithValues: pipeline.topologicalOrder.enumerated().map { ($1, $0) })
         let pending = pipeline.stages.map { stage in
@@ -104,13 +104,13 @@ public struct PipelineRunner: Sendable {
         }
         let runID: Int64
         do {
-            runID = try session.runStore.createRun(record, stages: pending)
+            runID = try await session.runStore.createRun(record, stages: pending)
         } catch {
             throw EngineError(.environment, "\(error)", cause: error)
         }
         let lease: StoreLease
         do {
-            lease = try session.artifacts.lease()
+            lease = try await session.cache.objects.lease()
         } catch {
             throw EngineError(.environment, "\(error)", cause: error)
         }
@@ -122,7 +122,7 @@ public struct PipelineRunner: Sendable {
 
         let context = RunContext(
             runID: runID, pipeline: pipeline, head: head, repositoryRoot: repositoryRoot,
-            workspace: session.workspace, runStore: session.runStore, artifacts: session.artifacts,
+            workspace: session.workspace, runStore: session.runStore, cache: session.cache,
             kinds: kinds, executor: executor, secrets: secrets, inputs: plan, options: options,
             forced: options.force.union(rerun?.forced ?? []), reuse: rerun?.reuse ?? [:],
             positions: positions, events: events)
@@ -138,14 +138,21 @@ public struct PipelineRunner: Sendable {
             status = .succeeded
         }
         do {
-            try session.runStore.finishRun(id: runID, status: status, finishedAt: finishedAt)
+            try await session.runStore.finishRun(id: runID, status: status, finishedAt: finishedAt)
         } catch {
-            throw EngineError(.environment, "\(error)", cause: error)
+            throw EngineError(.environment, "run #\(runID) ran, but its end cannot be recorded: \(error)", cause: error)
         }
         let ordered = summaries.sorted { (positions[$0.name] ?? 0) < (positions[$1.name] ?? 0) }
-        let report = RunReport(runID: runID, pipeline: pipeline.name, status: status, startedAt: startedAt,
+        var report = RunReport(runID: runID, pipeline: pipeline.name, status: status, startedAt: startedAt,
                                finishedAt: finishedAt, stages: ordered)
+        report.environmentFailures = context.journal.environmentFailures
         events(.runFinished(report))
+        let lost = context.journal.recordFailures
+        if !lost.isEmpty {
+            throw EngineError(.environment,
+                "run #\(runID) finished \(status.rawValue), but its record is incomplete: \(lost.prefix(3).joined(separator: "; "))"
+                + (lost.count > 3 ? "; and \(lost.count - 3) more" : "") + "; check that the workspace's disk and database are writable")
+        }
         return report
     }
 
@@ -167,10 +174,11 @@ func digest(of text: String) -> String {
 struct Session: Sendable {
     var repo: GitRepository
     var workspace: Workspace
-    var runStore: SQLiteRunStore
-    var artifacts: LocalArtifactStore
+    var backends: Backends
+    var runStore: any RunStore { backends.runStore }
+    var cache: StageCache { backends.cache }
 
-    static func open(_ options: RunOptions, kinds: KindRegistry) throws(EngineError) -> Session {
+    static func open(_ options: RunOptions) async throws(EngineError) -> Session {
         let repo: GitRepository
         do {
             repo = try GitRepository.discover(from: options.currentDirectory)
@@ -179,8 +187,7 @@ struct Session: Sendable {
         }
         let workspace = Workspace(repositoryRoot: repo.workdir, override: options.workspace)
         try workspace.prepare()
-        return Session(repo: repo, workspace: workspace, runStore: try workspace.openRunStore(),
-                       artifacts: try workspace.openArtifactStore())
+        return Session(repo: repo, workspace: workspace, backends: try await Backends.open(workspace: workspace))
     }
 }
 
@@ -191,8 +198,8 @@ struct RunContext: Sendable {
     var head: HeadState
     var repositoryRoot: String
     var workspace: Workspace
-    var runStore: SQLiteRunStore
-    var artifacts: LocalArtifactStore
+    var runStore: any RunStore
+    var cache: StageCache
     var kinds: KindRegistry
     var executor: any Executor
     var secrets: ResolvedSecrets
@@ -205,4 +212,6 @@ struct RunContext: Sendable {
     /// mlpipe's own environment, which every process inherits; read once per run, since
     /// `ProcessInfo.environment` builds a new dictionary from `environ` on each call.
     var inheritedEnvironment: [String: String] = ProcessInfo.processInfo.environment
+    /// Record writes that failed, and stages that failed because of the machine.
+    var journal = RunJournal()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PipelineSpec
 import RunStore
 
 /// What happened to one stage, as the console, `--json` and JUnit report it.
@@ -19,6 +20,10 @@ public struct StageSummary: Sendable {
     /// The last lines of its log, masked (failures only).
     public var logTail: [String]
     public var logPath: String?
+    /// The typed results its kind returned (or its cached result held).
+    public var results: [String: Value] = [:]
+    /// What went wrong in its bookkeeping without failing it, masked.
+    public var warnings: [String] = []
 
     public var duration: Double? {
         guard let startedAt, let finishedAt else { return nil }
@@ -44,6 +49,8 @@ public enum RunEvent: Sendable {
     case runStarted(RunHeader)
     case stageStarted(stage: String, attempt: Int, at: Date)
     case stageRetrying(stage: String, attempt: Int, message: String, at: Date)
+    /// Something went wrong without failing the stage (its result could not be cached).
+    case stageWarning(stage: String, message: String, at: Date)
     case stageFinished(StageSummary)
     case runFinished(RunReport)
 }
@@ -56,6 +63,9 @@ public struct RunReport: Sendable {
     public var startedAt: Date
     public var finishedAt: Date
     public var stages: [StageSummary]
+    /// Stages that failed because of the machine (a full disk, an unwritable folder),
+    /// not the pipeline: mlpipe then exits 3, not 1.
+    public var environmentFailures: [String] = []
 
     public var duration: Double { finishedAt.timeIntervalSince(startedAt) }
 

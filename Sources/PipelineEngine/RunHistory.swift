@@ -33,9 +33,9 @@ public struct RunComparison: Sendable {
 
 /// Read-only queries over recorded runs: `runs`, `runs show`, `runs diff`, `logs`.
 public struct RunHistory: Sendable {
-    let store: SQLiteRunStore
+    let store: any RunStore
 
-    init(store: SQLiteRunStore) {
+    init(store: any RunStore) {
         self.store = store
     }
 
@@ -43,7 +43,7 @@ public struct RunHistory: Sendable {
     ///
     /// Reading history needs the workspace, not git's objects: the repository's root is
     /// found without opening it, so `runs` costs little more than its query.
-    public static func open(_ options: RunOptions) throws(EngineError) -> RunHistory {
+    public static func open(_ options: RunOptions) async throws(EngineError) -> RunHistory {
         let root: String
         do {
             root = try GitRepository.workingTreeRoot(containing: options.currentDirectory)
@@ -52,15 +52,15 @@ public struct RunHistory: Sendable {
         }
         let workspace = Workspace(repositoryRoot: root, override: options.workspace)
         try workspace.prepare()
-        return RunHistory(store: try workspace.openRunStore())
+        return RunHistory(store: try await Backends.open(workspace: workspace).runStore)
     }
 
     /// A run by number (`42` or `#42`) or `latest`.
-    public func resolve(_ reference: String) throws(EngineError) -> RunRecord {
+    public func resolve(_ reference: String) async throws(EngineError) -> RunRecord {
         let id: Int64
         do {
             if reference == "latest" {
-                guard let latest = try store.latestRunID(pipeline: nil) else {
+                guard let latest = try await store.latestRunID(pipeline: nil) else {
                     throw EngineError(.definition, "no runs recorded yet; start one with `mlpipe run`")
                 }
                 id = latest
@@ -71,7 +71,7 @@ public struct RunHistory: Sendable {
                 }
                 id = parsed
             }
-            guard let run = try store.run(id: id) else {
+            guard let run = try await store.run(id: id) else {
                 throw EngineError(.definition, "no run #\(id); `mlpipe runs` lists the recorded runs")
             }
             return run
@@ -82,14 +82,15 @@ public struct RunHistory: Sendable {
         }
     }
 
-    public func list(_ filter: RunFilter) throws(EngineError) -> [RunRecord] {
-        do { return try store.runs(filter) } catch { throw EngineError(.environment, "\(error)", cause: error) }
+    public func list(_ filter: RunFilter) async throws(EngineError) -> [RunRecord] {
+        do { return try await store.runs(filter) } catch { throw EngineError(.environment, "\(error)", cause: error) }
     }
 
-    public func details(_ reference: String) throws(EngineError) -> RunDetails {
-        let run = try resolve(reference)
+    public func details(_ reference: String) async throws(EngineError) -> RunDetails {
+        let run = try await resolve(reference)
         do {
-            return RunDetails(run: run, stages: try store.stages(runID: run.id!), outputs: try store.outputs(runID: run.id!))
+            return RunDetails(run: run, stages: try await store.stages(runID: run.id!),
+                              outputs: try await store.outputs(runID: run.id!))
         } catch {
             throw EngineError(.environment, "\(error)", cause: error)
         }
@@ -97,8 +98,8 @@ public struct RunHistory: Sendable {
 
     /// What differs between runs A and B: commit, params, each stage's inputs, outputs
     /// and metrics.
-    public func compare(_ a: String, _ b: String) throws(EngineError) -> RunComparison {
-        let left = try details(a), right = try details(b)
+    public func compare(_ a: String, _ b: String) async throws(EngineError) -> RunComparison {
+        let left = try await details(a), right = try await details(b)
         var diffs: [RunDifference] = []
         func add(_ category: String, _ name: String, _ x: String?, _ y: String?, delta: Double? = nil) {
             if x != y { diffs.append(RunDifference(category: category, name: name, a: x, b: y, delta: delta)) }
@@ -134,8 +135,8 @@ public struct RunHistory: Sendable {
     }
 
     /// The log files of a run's stages (one stage, or all that have a log), in order.
-    public func logs(_ reference: String, stage: String?) throws(EngineError) -> [(stage: String, path: String)] {
-        let details = try details(reference)
+    public func logs(_ reference: String, stage: String?) async throws(EngineError) -> [(stage: String, path: String)] {
+        let details = try await details(reference)
         if let stage {
             guard let record = details.stages.first(where: { $0.name == stage }) else {
                 let names = details.stages.map(\.name)

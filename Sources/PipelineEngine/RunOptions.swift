@@ -60,6 +60,7 @@ struct ReusedResult: Sendable {
     var fromRun: Int64
     var outputs: [OutputRecord]
     var metricsJSON: String?
+    var resultsJSON: String?
 }
 
 /// What differs between a fresh run and a re-run of an old one.

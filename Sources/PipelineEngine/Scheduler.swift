@@ -24,8 +24,8 @@ struct Scheduler {
 
         // Stages left out by --only are recorded as skipped, with the reason.
         for name in order where !selected.contains(name) {
-            summaries.append(record(name, kind: stagesByName[name]!.kind, status: .skipped,
-                                    reason: "not selected (--only)", error: nil))
+            summaries.append(await record(name, kind: stagesByName[name]!.kind, status: .skipped,
+                                          reason: "not selected (--only)", error: nil))
         }
 
         // Kahn's algorithm, incrementally: each selected stage counts the selected stages it
@@ -61,12 +61,12 @@ struct Scheduler {
                     let failedDeps = dependencies[name]!.filter { !(outcomes[$0]?.isSuccess ?? false) }
                         .sorted { position[$0]! < position[$1]! }
                     if Task.isCancelled {
-                        summaries.append(record(name, kind: stage.kind, status: .cancelled, reason: "run cancelled before it started", error: nil))
+                        summaries.append(await record(name, kind: stage.kind, status: .cancelled, reason: "run cancelled before it started", error: nil))
                         settle(name, StageOutcome(status: .cancelled, outputs: [:], metrics: nil))
                     } else if !failedDeps.isEmpty {
                         let cancelledUpstream = failedDeps.allSatisfy { outcomes[$0]?.status == .cancelled }
                         let status: StageStatus = cancelledUpstream ? .cancelled : .skipped
-                        summaries.append(record(name, kind: stage.kind, status: status,
+                        summaries.append(await record(name, kind: stage.kind, status: status,
                                                 reason: "upstream \(failedDeps.joined(separator: ", ")) did not succeed", error: nil))
                         settle(name, StageOutcome(status: status, outputs: [:], metrics: nil))
                     } else {
@@ -89,14 +89,18 @@ struct Scheduler {
     }
 
     /// Records a stage that will not run, and announces it.
-    func record(_ name: String, kind: String, status: StageStatus, reason: String, error: String?) -> StageSummary {
+    func record(_ name: String, kind: String, status: StageStatus, reason: String, error: String?) async -> StageSummary {
         let now = Date()
         let stageRecord = StageRecord(runID: context.runID, name: name, kind: kind, position: context.positions[name] ?? 0,
                                       status: status, cacheKey: nil, cachedFrom: nil, attempts: 0, exitCode: nil,
                                       error: error, reason: reason, keyComponentsJSON: nil, metricsJSON: nil,
                                       startedAt: nil, finishedAt: now, logPath: nil)
-        // A failed write of a skipped stage's row loses only that row's reason; the run goes on.
-        try? context.runStore.updateStage(stageRecord, outputs: nil)
+        do {
+            try await context.runStore.updateStage(stageRecord, outputs: nil)
+        } catch {
+            // The run goes on; it ends saying its record is incomplete.
+            context.journal.recordFailure("cannot record stage '\(name)': \(error)")
+        }
         let summary = StageSummary(name: name, kind: kind, status: status, startedAt: nil, finishedAt: now,
                                    cachedFrom: nil, cacheKey: nil, attempts: 0, exitCode: nil, error: error,
                                    reason: reason, logTail: [], logPath: nil)

@@ -3,13 +3,14 @@ import Foundation
 import PipelineSpec
 import RunStore
 
-/// One stage of one run: key, cache look-up, execution with retries, outputs.
+/// One stage of one run, as a sequence of named steps: its key, the cache, the work,
+/// its outputs, and its record.
 ///
 /// Outputs enter the object store only after the stage succeeded and its declared
 /// outputs exist, so a crash or a kill never leaves half an output in the store. While
-/// a cacheable stage is computed, its key is locked (a file lock under
-/// workspace/locks/): a second process that needs the same key waits, then takes the
-/// cached result instead of computing it again.
+/// a cacheable stage is computed, its key is locked (``StageCache/lock(_:)``): a second
+/// process that needs the same key waits, then takes the cached result instead of
+/// computing it again.
 struct StageExecution: Sendable {
     var context: RunContext
     var stage: Stage
@@ -17,95 +18,145 @@ struct StageExecution: Sendable {
 
     var runID: Int64 { context.runID }
     var masker: SecretMasker { context.secrets.masker }
+    var cache: StageCache { context.cache }
+    var stageDirectory: String { context.workspace.stageDirectory(run: runID, stage: stage.name) }
 
     func run() async -> (StageOutcome, StageSummary) {
         var record = StageRecord(runID: runID, name: stage.name, kind: stage.kind,
-                                 position: context.positions[stage.name] ?? 0, status: .running,
-                                 cacheKey: nil, cachedFrom: nil, attempts: 0, exitCode: nil, error: nil,
-                                 reason: nil, keyComponentsJSON: nil, metricsJSON: nil,
-                                 startedAt: Date(), finishedAt: nil, logPath: nil)
+                                 position: context.positions[stage.name] ?? 0, status: .running, startedAt: Date())
         guard let kind = context.kinds.kind(named: stage.kind) else {
-            return finish(&record, status: .failed, error: "unknown kind '\(stage.kind)'", tail: [])
+            return await finish(&record, status: .failed, error: "unknown kind '\(stage.kind)'")
         }
-        let stageDir = context.workspace.stageDirectory(run: runID, stage: stage.name)
-        let outputPaths = Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0.name, stageDir + "/" + $0.path) })
-
         // A re-run carries over what succeeded in the run it repeats.
         if let reused = context.reuse[stage.name] {
-            return reuse(reused, record: &record, stageDir: stageDir)
+            return await reuse(reused, record: &record)
         }
 
-        // The cache key.
-        let components: KeyComponents
+        let key: StageKey
         do {
-            components = try keyComponents(kind: kind)
+            key = try StageKey(try keyComponents(kind: kind))
         } catch {
-            return finish(&record, status: .failed, error: masker.mask("\(error.location.file):\(error.location.line):\(error.location.column): \(error.message)"), tail: [])
+            return await finish(&record, status: .failed, error: masker.mask(error.located))
         }
-        let canonical = components.canonicalJSON
-        let key = KeyComponents.key(ofCanonicalJSON: canonical)
-        record.cacheKey = key
-        record.keyComponentsJSON = canonical
+        record.cacheKey = key.text
+        record.keyComponentsJSON = key.canonicalJSON
         let cacheable = isCacheable(kind)
         let forced = context.forced.contains(stage.name)
 
-        var lock: KeyLock?
+        var lease: KeyLease?
         if cacheable {
             do {
-                lock = try await KeyLock.acquire(key: key, in: context.workspace.locksPath)
+                lease = try await cache.lock(key.text)
             } catch is CancellationError {
-                return finish(&record, status: .cancelled, error: "cancelled", tail: [])
+                return await finish(&record, status: .cancelled, error: "cancelled")
             } catch {
-                return finish(&record, status: .failed, error: "cannot lock cache key: \(error)", tail: [])
+                return await finish(&record, status: .failed, error: "cannot lock cache key: \(error)")
             }
         }
-        defer { lock?.release() }
+        defer { lease?.release() }
 
         var reason: String
-        if cacheable && !forced, let hit = lookUp(key: key) {
-            if let outcome = materializeCached(hit, record: &record, stageDir: stageDir) {
-                return outcome
+        if cacheable && !forced {
+            switch await takeCached(key: key, record: &record) {
+            case .taken(let result): return result
+            case .failed(let result): return result
+            case .runs(let why): reason = why
             }
-            reason = "the cached result of run #\(hit.runID) is missing objects from the store"
         } else {
-            reason = explain(components: components, cacheable: cacheable, forced: forced, kind: kind)
+            reason = await explain(key.components, cacheable: cacheable, forced: forced)
         }
         record.reason = reason
+        return await compute(kind: kind, key: key, cacheable: cacheable, record: &record)
+    }
 
-        // Execute, with retries.
-        let log: LogSink
+    // MARK: - Computing
+
+    /// Runs the kind (with retries), then stores its outputs and saves the cache entry.
+    func compute(kind: any StageKind, key: StageKey, cacheable: Bool,
+                 record: inout StageRecord) async -> (StageOutcome, StageSummary) {
+        let folder = stageDirectory
         let logPath = context.workspace.logPath(run: runID, stage: stage.name)
+        let log: LogSink
         do {
-            try? FileManager.default.removeItem(atPath: stageDir)
-            try FileManager.default.createDirectory(atPath: stageDir, withIntermediateDirectories: true)
+            try Self.emptyFolder(folder)
             log = try LogSink(path: logPath, masker: masker)
         } catch {
-            return finish(&record, status: .failed, error: "cannot prepare \(stageDir): \(error.localizedDescription)", tail: [])
+            return await finish(&record, status: .failed, error: "cannot prepare \(folder): \(error.localizedDescription)",
+                                category: .environment)
         }
         record.logPath = logPath
         defer { log.close() }
 
         let execContext: StageContext
         do {
-            execContext = try stageContext(kind: kind, stageDir: stageDir, outputPaths: outputPaths, log: log)
+            execContext = try stageContext(kind: kind, log: log)
         } catch {
-            return finish(&record, status: .failed, error: masker.mask("\(error.location.file):\(error.location.line):\(error.location.column): \(error.message)"), tail: [])
+            return await finish(&record, status: .failed, error: masker.mask(error.located))
         }
 
+        let result: StageResult
+        switch await attempt(kind: kind, context: execContext, log: log, record: &record) {
+        case .success(let value): result = value
+        case .failure(let failure):
+            let status: StageStatus = failure.reason == .cancelled ? .cancelled : .failed
+            return await finish(&record, status: status, error: masker.mask(failure.message),
+                                tail: status == .failed ? log.tail : [])
+        }
+        log.close()
+
+        // Declared outputs must exist; then they enter the store.
+        for output in stage.outputs where !FileManager.default.fileExists(atPath: folder + "/" + output.path) {
+            return await finish(&record, status: .failed,
+                                error: "declared output '\(output.name)' (\(output.path)) was not written; write it to ${{ outputs.\(output.name) }} or $MLPIPE_OUTPUT_DIR/\(output.path)",
+                                tail: log.tail)
+        }
+        let outputs: [String: OutputRecord]
+        do {
+            outputs = try await cache.storeOutputs(stage.outputs, runID: runID, stage: stage.name, folder: folder)
+        } catch {
+            return await finish(&record, status: .failed, error: "cannot store the outputs: \(error)", category: .environment)
+        }
+        var metrics: Value?
+        if let metricsFile = stage.metrics {
+            switch readMetrics(metricsFile, folder: folder) {
+            case .success(let value):
+                metrics = value
+                record.metricsJSON = value.canonicalJSON()
+            case .failure(let failure):
+                return await finish(&record, status: .failed, error: failure.message, tail: log.tail)
+            }
+        }
+        record.exitCode = result.exitCode
+        record.resultsJSON = StageCache.encodeResults(result.results)
+        if cacheable {
+            do {
+                try await cache.save(key: key.text, pipeline: context.pipeline.name, stage: stage.name, runID: runID,
+                                     declared: stage.outputs, outputs: outputs, metricsJSON: record.metricsJSON,
+                                     results: result.results)
+            } catch {
+                // The result stands; only its reuse is lost. Said, and recorded with the stage.
+                warn(&record, "the result was not cached (\(error.message)); the next run will compute it again")
+            }
+        }
+        return await finish(&record, status: .succeeded, outputs: outputs, metrics: metrics, results: result.results)
+    }
+
+    /// Runs the kind up to `retries + 1` times; stops at the first success or cancellation.
+    func attempt(kind: any StageKind, context execContext: StageContext, log: LogSink,
+                 record: inout StageRecord) async -> Result<StageResult, StageFailure> {
         let attempts = stage.retries + 1
-        var lastFailure: StageFailure?
+        var lastFailure = StageFailure("not started")
         for attempt in 1...attempts {
             record.attempts = attempt
             record.status = .running
-            save(record, outputs: nil)
+            await save(&record, outputs: nil)
             if attempt == 1 {
                 context.events(.stageStarted(stage: stage.name, attempt: attempt, at: Date()))
             }
             do {
                 let result = try await kind.run(execContext)
                 record.exitCode = result.exitCode
-                lastFailure = nil
-                break
+                return .success(result)
             } catch let failure as StageFailure {
                 lastFailure = failure
                 record.exitCode = failure.exitCode
@@ -114,70 +165,29 @@ struct StageExecution: Sendable {
             } catch {
                 lastFailure = StageFailure(masker.mask("\(error)"))
             }
-            if Task.isCancelled || lastFailure?.reason == .cancelled {
-                lastFailure = StageFailure("cancelled", exitCode: record.exitCode, reason: .cancelled)
-                break
+            if Task.isCancelled || lastFailure.reason == .cancelled {
+                return .failure(StageFailure("cancelled", exitCode: record.exitCode, reason: .cancelled))
             }
-            if attempt < attempts, let failure = lastFailure {
-                let message = masker.mask(failure.message)
+            if attempt < attempts {
+                let message = masker.mask(lastFailure.message)
                 log.line("mlpipe: attempt \(attempt) of \(attempts) failed: \(message); retrying")
                 context.events(.stageRetrying(stage: stage.name, attempt: attempt + 1, message: message, at: Date()))
             }
         }
-        log.close()
-        if let failure = lastFailure {
-            let status: StageStatus = failure.reason == .cancelled ? .cancelled : .failed
-            return finish(&record, status: status, error: masker.mask(failure.message), tail: status == .failed ? log.tail : [])
-        }
-
-        // Declared outputs must exist; then they enter the store.
-        var outputs: [String: OutputRecord] = [:]
-        for output in stage.outputs {
-            let path = outputPaths[output.name]!
-            guard FileManager.default.fileExists(atPath: path) else {
-                return finish(&record, status: .failed,
-                              error: "declared output '\(output.name)' (\(output.path)) was not written; write it to ${{ outputs.\(output.name) }} or $MLPIPE_OUTPUT_DIR/\(output.path)",
-                              tail: log.tail)
-            }
-            do {
-                let object = try context.artifacts.store(path: path)
-                outputs[output.name] = OutputRecord(runID: runID, stage: stage.name, name: output.name,
-                                                    digest: object.digest.description, kind: object.kind.rawValue,
-                                                    size: object.size, path: path)
-            } catch {
-                return finish(&record, status: .failed, error: "cannot store output '\(output.name)': \(error)", tail: [])
-            }
-        }
-        var metrics: Value?
-        if let metricsFile = stage.metrics {
-            let path = stageDir + "/" + metricsFile
-            guard let data = FileManager.default.contents(atPath: path) else {
-                return finish(&record, status: .failed,
-                              error: "declared metrics file \(metricsFile) was not written; write a JSON object to $MLPIPE_OUTPUT_DIR/\(metricsFile)",
-                              tail: log.tail)
-            }
-            guard let value = Value.fromJSON(data), case .object = value else {
-                return finish(&record, status: .failed,
-                              error: "metrics file \(metricsFile) is not a JSON object; write e.g. {\"accuracy\": 0.97}", tail: log.tail)
-            }
-            metrics = value
-            record.metricsJSON = value.canonicalJSON()
-        }
-        if cacheable {
-            let stored = stage.outputs.compactMap { output -> OutputRecord? in
-                guard var o = outputs[output.name] else { return nil }
-                o.path = output.path
-                return o
-            }
-            let entry = CacheEntry(key: key, pipeline: context.pipeline.name, stage: stage.name, runID: runID,
-                                   outputsJSON: encodeOutputs(stored), metricsJSON: record.metricsJSON,
-                                   createdAt: Date(), lastUsedAt: Date())
-            try? context.runStore.saveCacheEntry(entry)
-        }
-        return finish(&record, status: .succeeded, error: nil, tail: [], outputs: outputs, metrics: metrics)
+        return .failure(lastFailure)
     }
 
-    // MARK: - Cache
+    /// The metrics file as a JSON object, or the failure that says what to write.
+    func readMetrics(_ file: String, folder: String) -> Result<Value, StageFailure> {
+        let path = folder + "/" + file
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(StageFailure("declared metrics file \(file) was not written; write a JSON object to $MLPIPE_OUTPUT_DIR/\(file)"))
+        }
+        guard let value = Value.fromJSON(data), case .object = value else {
+            return .failure(StageFailure("metrics file \(file) is not a JSON object; write e.g. {\"accuracy\": 0.97}"))
+        }
+        return .success(value)
+    }
 
     /// Whether the stage reads and writes the cache: its `cache:` or its kind's default,
     /// unless the run says `--no-cache`.
@@ -185,175 +195,15 @@ struct StageExecution: Sendable {
         (stage.cache ?? kind.schema.cachedByDefault) && !context.options.noCache
     }
 
-    func lookUp(key: String) -> CacheEntry? {
-        (try? context.runStore.cacheEntry(key: key)) ?? nil
-    }
-
-    func materializeCached(_ entry: CacheEntry, record: inout StageRecord, stageDir: String) -> (StageOutcome, StageSummary)? {
-        guard let stored = decodeOutputs(entry.outputsJSON) else { return nil }
-        var outputs: [String: OutputRecord] = [:]
-        try? FileManager.default.removeItem(atPath: stageDir)
-        for output in stage.outputs {
-            guard let object = stored.first(where: { $0.name == output.name }),
-                  let digest = Digest(parsing: object.digest),
-                  context.artifacts.contains(digest) else { return nil }
-            let path = stageDir + "/" + output.path
-            do {
-                try context.artifacts.materialize(
-                    StoredObject(digest: digest, kind: ObjectKind(rawValue: object.kind) ?? .file, size: object.size), at: path)
-            } catch {
-                return nil
-            }
-            outputs[output.name] = OutputRecord(runID: runID, stage: stage.name, name: output.name, digest: object.digest,
-                                                kind: object.kind, size: object.size, path: path)
-        }
-        if let metricsFile = stage.metrics, let metricsJSON = entry.metricsJSON {
-            let path = stageDir + "/" + metricsFile
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: Data(metricsJSON.utf8))
-            }
-        }
-        try? context.runStore.touchCacheEntry(key: entry.key, at: Date())
-        // A cache entry is written only by the run that computed the result (see `run`),
-        // so its run is where the result came from. (Reading that run's stages here cost
-        // a query of every stage per cached stage: quadratic in a large pipeline.)
-        let from = entry.runID
-        record.cachedFrom = from
-        record.metricsJSON = entry.metricsJSON
-        record.reason = "cached: same key as run #\(from)"
-        let metrics = entry.metricsJSON.flatMap { Value.fromJSON(Data($0.utf8)) }
-        return finish(&record, status: .cached, error: nil, tail: [], outputs: outputs, metrics: metrics)
-    }
-
-    func reuse(_ reused: ReusedResult, record: inout StageRecord, stageDir: String) -> (StageOutcome, StageSummary) {
-        var outputs: [String: OutputRecord] = [:]
-        try? FileManager.default.removeItem(atPath: stageDir)
-        for output in stage.outputs {
-            guard let object = reused.outputs.first(where: { $0.name == output.name }),
-                  let digest = Digest(parsing: object.digest) else {
-                return finish(&record, status: .failed, error: "run #\(reused.fromRun) has no output '\(output.name)' to reuse; re-run with --from \(stage.name)", tail: [])
-            }
-            let path = stageDir + "/" + output.path
-            do {
-                try context.artifacts.materialize(
-                    StoredObject(digest: digest, kind: ObjectKind(rawValue: object.kind) ?? .file, size: object.size), at: path)
-            } catch {
-                return finish(&record, status: .failed, error: "cannot reuse output '\(output.name)' of run #\(reused.fromRun): \(error); re-run with --from \(stage.name)", tail: [])
-            }
-            outputs[output.name] = OutputRecord(runID: runID, stage: stage.name, name: output.name, digest: object.digest,
-                                                kind: object.kind, size: object.size, path: path)
-        }
-        record.cachedFrom = reused.fromRun
-        record.metricsJSON = reused.metricsJSON
-        record.reason = "reused from run #\(reused.fromRun), which this run repeats"
-        let metrics = reused.metricsJSON.flatMap { Value.fromJSON(Data($0.utf8)) }
-        return finish(&record, status: .cached, error: nil, tail: [], outputs: outputs, metrics: metrics)
-    }
-
-    /// Why the stage runs: the fields of its key that changed since its last result.
-    func explain(components: KeyComponents, cacheable: Bool, forced: Bool, kind: any StageKind) -> String {
-        if forced { return "forced (--force or --from)" }
-        if context.options.noCache { return "caching disabled (--no-cache)" }
-        if !cacheable {
-            return stage.cache == false ? "not cached (cache: false)" : "not cached (the \(stage.kind) kind always runs)"
-        }
-        guard let last = try? context.runStore.lastResult(pipeline: context.pipeline.name, stage: stage.name, excludingRun: runID),
-              let json = last.keyComponentsJSON, let previous = KeyComponents.decode(json) else {
-            return "first run of this stage"
-        }
-        let differences = components.differences(from: previous)
-        if differences.isEmpty {
-            return "no cached result for its key (the cache entry of run #\(last.runID) was removed)"
-        }
-        return differences.joined(separator: "; ") + " (since run #\(last.runID))"
-    }
-
-    // MARK: - Key and context
-
-    func keyComponents(kind: any StageKind) throws(ExpressionError) -> KeyComponents {
-        let roots = ExpressionRoot(pipeline: context.pipeline, head: context.head, runID: runID, secrets: context.secrets.values)
-        let keyContext = roots.context(for: stage, mode: .key, outputPaths: [:], upstream: upstream)
-        let run = try stage.run?.render(keyContext)
-        var with: [String: Value] = [:]
-        for (name, value) in stage.with { with[name] = try value.render(keyContext) }
-        var env = context.pipeline.env
-        for (name, template) in stage.env { env[name] = try template.render(keyContext) }
-        var references: [[String]] = stage.run?.references ?? []
-        references += stage.with.values.flatMap(\.references)
-        references += stage.env.values.flatMap(\.references)
-        var params: [String: String] = [:]
-        for path in references where path.count >= 2 && path[0] == "params" {
-            if let value = context.pipeline.params[path[1]] { params[path[1]] = value.canonicalJSON() }
-        }
-        var upstreamDigests: [String: String] = [:]
-        for (name, outcome) in upstream {
-            for (output, record) in outcome.outputs { upstreamDigests["\(name).\(output)"] = record.digest }
-        }
-        return KeyComponents(
-            kind: stage.kind, kindVersion: kind.implementationVersion, run: run,
-            with: with.isEmpty ? nil : Value.object(with).canonicalJSON(),
-            env: env, params: params, secrets: context.pipeline.secrets.keys.sorted(),
-            inputs: context.inputs.keys[stage.name] ?? [:], upstream: upstreamDigests,
-            outputs: Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0.name, $0.path) }),
-            metrics: stage.metrics)
-    }
-
-    func stageContext(kind: any StageKind, stageDir: String, outputPaths: [String: String], log: LogSink) throws(ExpressionError) -> StageContext {
-        let roots = ExpressionRoot(pipeline: context.pipeline, head: context.head, runID: runID, secrets: context.secrets.values)
-        let execContext = roots.context(for: stage, mode: .execution, outputPaths: outputPaths, upstream: upstream)
-        let command = try stage.run?.render(execContext)
-        var with: [String: Value] = [:]
-        for (name, value) in stage.with { with[name] = try value.render(execContext) }
-        var environment = context.inheritedEnvironment
-        for (name, value) in context.pipeline.env { environment[name] = value }
-        for (name, template) in stage.env { environment[name] = try template.render(execContext) }
-        for (name, value) in context.secrets.values { environment[name] = value }
-        environment["MLPIPE_RUN_ID"] = String(runID)
-        environment["MLPIPE_STAGE"] = stage.name
-        environment["MLPIPE_OUTPUT_DIR"] = stageDir
-        environment["MLPIPE_PIPELINE"] = context.pipeline.name
-        var upstreamPaths: [String: String] = [:]
-        for (name, outcome) in upstream {
-            for (output, record) in outcome.outputs { upstreamPaths["\(name).\(output)"] = record.path }
-        }
-        return StageContext(runID: runID, pipelineName: context.pipeline.name, stageName: stage.name,
-                            repositoryRoot: context.repositoryRoot, outputDirectory: stageDir, outputs: outputPaths,
-                            upstreamOutputs: upstreamPaths, command: command, with: with, environment: environment,
-                            secrets: context.secrets.values, log: log, timeout: stage.timeout,
-                            executor: context.executor, workspace: context.workspace.root)
-    }
-
-    // MARK: - Recording
-
-    func save(_ record: StageRecord, outputs: [OutputRecord]?) {
-        // The run goes on if one row cannot be written; the final update retries the row.
-        try? context.runStore.updateStage(record, outputs: outputs)
-    }
-
-    func finish(_ record: inout StageRecord, status: StageStatus, error: String?, tail: [String],
-                outputs: [String: OutputRecord] = [:], metrics: Value? = nil) -> (StageOutcome, StageSummary) {
-        record.status = status
-        record.error = error
-        record.finishedAt = Date()
-        if status == .failed && record.reason == nil { record.reason = error }
-        let ordered = stage.outputs.compactMap { outputs[$0.name] }
-        save(record, outputs: ordered)
-        let summary = StageSummary(name: stage.name, kind: stage.kind, status: status, startedAt: record.startedAt,
-                                   finishedAt: record.finishedAt, cachedFrom: record.cachedFrom, cacheKey: record.cacheKey,
-                                   attempts: record.attempts, exitCode: record.exitCode, error: error,
-                                   reason: record.reason, logTail: tail, logPath: record.logPath)
-        context.events(.stageFinished(summary))
-        return (StageOutcome(status: status, outputs: outputs, metrics: metrics), summary)
+    /// Removes what an earlier attempt or run left in the stage's folder, then makes it.
+    static func emptyFolder(_ folder: String) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: folder) { try fm.removeItem(atPath: folder) }
+        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
 }
 
-func encodeOutputs(_ outputs: [OutputRecord]) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return (try? encoder.encode(outputs)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-}
-
-func decodeOutputs(_ json: String) -> [OutputRecord]? {
-    try? JSONDecoder().decode([OutputRecord].self, from: Data(json.utf8))
+extension ExpressionError {
+    /// `FILE:LINE:COL: message`, as a stage's error shows it.
+    var located: String { "\(location.file):\(location.line):\(location.column): \(message)" }
 }

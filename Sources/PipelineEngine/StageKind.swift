@@ -53,9 +53,12 @@ public struct StageContext: Sendable {
 public struct StageResult: Sendable {
     /// The process exit code, where there was a process.
     public var exitCode: Int32?
+    /// Typed values the kind hands downstream (`stages.NAME.results.KEY`).
+    public var results: [String: Value]
 
-    public init(exitCode: Int32? = nil) {
+    public init(exitCode: Int32? = nil, results: [String: Value] = [:]) {
         self.exitCode = exitCode
+        self.results = results
     }
 }
 

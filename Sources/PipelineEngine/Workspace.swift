@@ -1,6 +1,4 @@
-import ArtifactStore
 import Foundation
-import RunStore
 
 /// The folder that holds mlpipe's state for a repository: `workspace/` at its root.
 ///
@@ -55,36 +53,4 @@ public struct Workspace: Sendable {
                 "the workspace at \(root) is not writable; fix its permissions or pass --workspace PATH")
         }
     }
-
-    /// Opens the run history, marking runs whose process died as interrupted.
-    public func openRunStore() throws(EngineError) -> SQLiteRunStore {
-        let store: SQLiteRunStore
-        do {
-            store = try SQLiteRunStore(path: databasePath)
-        } catch {
-            throw EngineError(.environment, "\(error)", cause: error)
-        }
-        do {
-            _ = try store.markInterruptedRuns(host: Workspace.hostName, isAlive: ProcessIdentity.isAlive)
-        } catch {
-            throw EngineError(.environment, "\(error)", cause: error)
-        }
-        return store
-    }
-
-    /// Opens the object store.
-    public func openArtifactStore() throws(EngineError) -> LocalArtifactStore {
-        do {
-            return try LocalArtifactStore(root: objectsPath)
-        } catch {
-            throw EngineError(.environment, "\(error)", cause: error)
-        }
-    }
-
-    /// This machine's name, recorded with each run.
-    public static let hostName: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, 255)
-        return String(cString: buffer)
-    }()
 }

@@ -20,6 +20,8 @@ public struct CacheEntry: Sendable, Codable, Hashable {
     public var outputsJSON: String
     /// The stage's metrics as JSON, restored on a cache hit.
     public var metricsJSON: String?
+    /// The typed results the stage's kind returned, as JSON, restored on a cache hit.
+    public var resultsJSON: String?
     /// When the entry was first saved.
     public var createdAt: Date
     /// When a run last reused it (or `createdAt`).
@@ -33,6 +35,7 @@ public struct CacheEntry: Sendable, Codable, Hashable {
         runID: Int64,
         outputsJSON: String,
         metricsJSON: String? = nil,
+        resultsJSON: String? = nil,
         createdAt: Date,
         lastUsedAt: Date? = nil
     ) {
@@ -42,6 +45,7 @@ public struct CacheEntry: Sendable, Codable, Hashable {
         self.runID = runID
         self.outputsJSON = outputsJSON
         self.metricsJSON = metricsJSON
+        self.resultsJSON = resultsJSON
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt ?? createdAt
     }

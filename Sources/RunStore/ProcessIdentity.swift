@@ -38,13 +38,16 @@ public enum ProcessIdentity {
         #endif
     }
 
-    /// This machine's host name, as recorded in ``RunRecord/host``.
-    public static func hostName() -> String {
+    /// This machine's host name, as recorded in ``RunRecord/host``: the one definition,
+    /// read once per process.
+    public static func hostName() -> String { currentHostName }
+
+    private static let currentHostName: String = {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return name.isEmpty ? "localhost" : name
-    }
+    }()
 
     /// The state letter (field 3) and start time (field 22) of `/proc/<pid>/stat`.
     static func stat(pid: Int32) -> (state: UInt8, startTime: Int64)? {

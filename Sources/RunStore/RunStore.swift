@@ -1,11 +1,12 @@
 import Foundation
 
 /// The history of pipeline runs: what ran, on which commit, with which inputs and
-/// outputs, and the cache entries that let a later run reuse a stage's outputs.
+/// outputs. History only: what a cache key produced is the ``CacheIndex``'s.
 ///
-/// This protocol is the seam between mlpipe and its database. ``SQLiteRunStore``
-/// (one `workspace/mlpipe.db` file) is the only implementation today; a PostgreSQL
-/// store for a team-wide history would be a second one. Implementations must be
+/// This protocol is the seam between mlpipe and its database: ``SQLiteRunStore`` (one
+/// `workspace/mlpipe.db` file), ``InMemoryRunStore`` (the engine's unit tests), and a
+/// PostgreSQL store for a team-wide history next. Requirements are `async` so that a
+/// networked store fits; the SQLite store answers them synchronously. Implementations must be
 /// safe to use from several threads and from several processes on one database at
 /// once, as CI does, and every method is one short transaction: a caller never
 /// holds the database between calls.
@@ -21,7 +22,7 @@ public protocol RunStore: Sendable {
     ///
     /// `run.id` is ignored. Each stage's `runID` is replaced by the new id, so the
     /// caller can build them before the run exists. Stages are normally `pending`.
-    func createRun(_ run: RunRecord, stages: [StageRecord]) throws(RunStoreError) -> Int64
+    func createRun(_ run: RunRecord, stages: [StageRecord]) async throws(RunStoreError) -> Int64
 
     /// Inserts or replaces the stage `(stage.runID, stage.name)` in one transaction.
     ///
@@ -30,61 +31,37 @@ public protocol RunStore: Sendable {
     /// which is what a status change such as `pending -> running` wants. Each output
     /// must name this stage and run. Throws ``RunStoreError/Code/notFound`` when
     /// the run does not exist.
-    func updateStage(_ stage: StageRecord, outputs: [OutputRecord]?) throws(RunStoreError)
+    func updateStage(_ stage: StageRecord, outputs: [OutputRecord]?) async throws(RunStoreError)
 
     /// Sets a run's final status and end time. Throws ``RunStoreError/Code/notFound``
     /// when the run does not exist.
-    func finishRun(id: Int64, status: RunStatus, finishedAt: Date) throws(RunStoreError)
+    func finishRun(id: Int64, status: RunStatus, finishedAt: Date) async throws(RunStoreError)
 
     /// The run with that id, with its pipeline source, or nil.
-    func run(id: Int64) throws(RunStoreError) -> RunRecord?
+    func run(id: Int64) async throws(RunStoreError) -> RunRecord?
 
     /// The newest run's id, of one pipeline or of any; nil when there is none.
     /// This is what `mlpipe runs show latest` means.
-    func latestRunID(pipeline: String?) throws(RunStoreError) -> Int64?
+    func latestRunID(pipeline: String?) async throws(RunStoreError) -> Int64?
 
     /// Runs matching `filter`, newest (highest id) first.
     ///
     /// For speed over a long history, list results carry an empty `pipelineSource`;
     /// ``run(id:)`` returns the whole record.
-    func runs(_ filter: RunFilter) throws(RunStoreError) -> [RunRecord]
+    func runs(_ filter: RunFilter) async throws(RunStoreError) -> [RunRecord]
 
     /// A run's stages in pipeline order (by `position`, then name); empty for an
     /// unknown run.
-    func stages(runID: Int64) throws(RunStoreError) -> [StageRecord]
+    func stages(runID: Int64) async throws(RunStoreError) -> [StageRecord]
 
     /// A run's outputs, in stage order, then by output name.
-    func outputs(runID: Int64) throws(RunStoreError) -> [OutputRecord]
-
-    /// The cache entry with that key, or nil.
-    func cacheEntry(key: String) throws(RunStoreError) -> CacheEntry?
-
-    /// Inserts the entry, or replaces the one that has the same key.
-    func saveCacheEntry(_ entry: CacheEntry) throws(RunStoreError)
-
-    /// Sets an entry's `lastUsedAt`, which `mlpipe cache gc` reads to evict the
-    /// least recently used first. Does nothing when the key is unknown (another
-    /// process may have collected it meanwhile).
-    func touchCacheEntry(key: String, at: Date) throws(RunStoreError)
-
-    /// Every cache entry, most recently used first.
-    func cacheEntries() throws(RunStoreError) -> [CacheEntry]
-
-    /// Deletes the entries with these keys, in one transaction; unknown keys are
-    /// ignored.
-    func deleteCacheEntries(keys: [String]) throws(RunStoreError)
+    func outputs(runID: Int64) async throws(RunStoreError) -> [OutputRecord]
 
     /// The newest record of `stage` in `pipeline` whose status is `succeeded` or
     /// `cached` and that has `keyComponentsJSON`, leaving out run `excludingRun`
     /// (the run being planned). It answers "why did this stage re-run?": the
     /// caller compares its new key components with these.
-    func lastResult(pipeline: String, stage: String, excludingRun: Int64?) throws(RunStoreError) -> StageRecord?
-
-    /// The digests of every cache entry's outputs: the objects that
-    /// `mlpipe cache gc` must keep. Throws ``RunStoreError/Code/invalidRecord``
-    /// rather than skip an entry whose `outputsJSON` cannot be read, since skipping
-    /// it would let gc delete objects still in use.
-    func referencedDigests() throws(RunStoreError) -> Set<String>
+    func lastResult(pipeline: String, stage: String, excludingRun: Int64?) async throws(RunStoreError) -> StageRecord?
 
     /// Marks `interrupted` every run still `running` on `host` whose process is
     /// gone, and returns their ids in increasing order.
@@ -95,17 +72,17 @@ public protocol RunStore: Sendable {
     /// error "run interrupted"; the run's `finishedAt` becomes the last time
     /// recorded for it or its stages. Runs on other hosts are left alone: their
     /// processes cannot be seen from here.
-    func markInterruptedRuns(host: String, isAlive: (Int32, Int64) -> Bool) throws(RunStoreError) -> [Int64]
+    func markInterruptedRuns(host: String, isAlive: (Int32, Int64) -> Bool) async throws(RunStoreError) -> [Int64]
 
     /// How many runs the store holds.
-    func runCount() throws(RunStoreError) -> Int
+    func runCount() async throws(RunStoreError) -> Int
 }
 
 extension RunStore {
     /// ``markInterruptedRuns(host:isAlive:)`` for this machine, deciding with
     /// ``ProcessIdentity``: what every mlpipe command calls right after opening
     /// the store.
-    public func markInterruptedRuns() throws(RunStoreError) -> [Int64] {
-        try markInterruptedRuns(host: ProcessIdentity.hostName(), isAlive: ProcessIdentity.isAlive)
+    public func markInterruptedRuns() async throws(RunStoreError) -> [Int64] {
+        try await markInterruptedRuns(host: ProcessIdentity.hostName(), isAlive: ProcessIdentity.isAlive)
     }
 }

@@ -19,7 +19,7 @@ import CSQLiteTuning
 /// One instance may be shared by threads and tasks; its calls are serialised on
 /// its one connection. Calls must not be nested (a ``RunStore/markInterruptedRuns(host:isAlive:)``
 /// callback must not call the store): the connection is not re-entrant.
-public final class SQLiteRunStore: RunStore {
+public final class SQLiteRunStore: RunStore, CacheIndex {
     /// The database file, as given to ``init(path:busyTimeout:)``.
     public let path: String
     /// How long a call waits for another process's write before it fails with

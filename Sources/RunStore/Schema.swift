@@ -12,6 +12,7 @@ enum Schema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 runs, stages, outputs, cache entries", migrate: createRunHistory)
+        migrator.registerMigration("v2 stage results and warnings, cache entry results", migrate: addResults)
         return migrator
     }()
 
@@ -105,6 +106,19 @@ enum Schema {
                 metrics_json TEXT,
                 outputs_json TEXT NOT NULL
             );
+            """)
+    }
+
+    /// Typed results of a stage kind (an image digest, a model version) and the
+    /// warnings a stage's bookkeeping met (a cache entry that could not be saved).
+    ///
+    /// Added as nullable columns at the end of their tables: older rows read as "no
+    /// results, no warnings", and no table is rebuilt.
+    static func addResults(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE stage ADD COLUMN results_json TEXT;
+            ALTER TABLE stage ADD COLUMN warnings_json TEXT;
+            ALTER TABLE cache_entry ADD COLUMN results_json TEXT;
             """)
     }
 }

@@ -6,21 +6,23 @@ extension StageRecord {
     /// Every column, in ``init(row:)`` order.
     static let columns = """
         run_id, name, kind, position, status, cache_key, cached_from, attempts, exit_code, \
-        started_at, finished_at, log_path, reason, error, metrics_json, key_components_json
+        started_at, finished_at, log_path, reason, error, metrics_json, key_components_json, \
+        results_json, warnings_json
         """
 
     /// Inserts the stage, or replaces every column of the one with the same
     /// (`run_id`, `name`). An upsert rather than `INSERT OR REPLACE`, which
     /// would delete the row first and with it (by cascade) the stage's outputs.
     static let upsertSQL = """
-        INSERT INTO stage (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO stage (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id, name) DO UPDATE SET
             kind = excluded.kind, position = excluded.position, status = excluded.status,
             cache_key = excluded.cache_key, cached_from = excluded.cached_from,
             attempts = excluded.attempts, exit_code = excluded.exit_code,
             started_at = excluded.started_at, finished_at = excluded.finished_at,
             log_path = excluded.log_path, reason = excluded.reason, error = excluded.error,
-            metrics_json = excluded.metrics_json, key_components_json = excluded.key_components_json
+            metrics_json = excluded.metrics_json, key_components_json = excluded.key_components_json,
+            results_json = excluded.results_json, warnings_json = excluded.warnings_json
         """
 
     /// The arguments of ``upsertSQL``.
@@ -28,7 +30,7 @@ extension StageRecord {
         arguments([
             runID, name, kind, position, status.rawValue, cacheKey, cachedFrom, attempts, exitCode,
             startedAt?.timeIntervalSince1970, finishedAt?.timeIntervalSince1970, logPath, reason, error,
-            metricsJSON, keyComponentsJSON,
+            metricsJSON, keyComponentsJSON, resultsJSON, warningsJSON,
         ])
     }
 
@@ -54,6 +56,8 @@ extension StageRecord {
             reason: try reader.optional(12, "reason"),
             keyComponentsJSON: try reader.optional(15, "key_components_json"),
             metricsJSON: try reader.optional(14, "metrics_json"),
+            resultsJSON: try reader.optional(16, "results_json"),
+            warningsJSON: try reader.optional(17, "warnings_json"),
             startedAt: try reader.optionalDate(9, "started_at"),
             finishedAt: try reader.optionalDate(10, "finished_at"),
             logPath: try reader.optional(11, "log_path"))

@@ -34,6 +34,12 @@ public struct StageRecord: Sendable, Codable, Hashable {
     public var keyComponentsJSON: String?
     /// The values of its `metrics` file, as JSON.
     public var metricsJSON: String?
+    /// The typed results its kind returned (`{"sha256": "sha256:…"}`), as JSON; restored
+    /// from the cache entry on a hit.
+    public var resultsJSON: String?
+    /// What went wrong in the stage's bookkeeping without failing it (a cache entry
+    /// that could not be saved), as a JSON array of sentences.
+    public var warningsJSON: String?
     /// When its first attempt started.
     public var startedAt: Date?
     /// When it ended.
@@ -56,6 +62,8 @@ public struct StageRecord: Sendable, Codable, Hashable {
         reason: String? = nil,
         keyComponentsJSON: String? = nil,
         metricsJSON: String? = nil,
+        resultsJSON: String? = nil,
+        warningsJSON: String? = nil,
         startedAt: Date? = nil,
         finishedAt: Date? = nil,
         logPath: String? = nil
@@ -73,6 +81,8 @@ public struct StageRecord: Sendable, Codable, Hashable {
         self.reason = reason
         self.keyComponentsJSON = keyComponentsJSON
         self.metricsJSON = metricsJSON
+        self.resultsJSON = resultsJSON
+        self.warningsJSON = warningsJSON
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.logPath = logPath

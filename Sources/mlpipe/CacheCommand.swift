@@ -13,7 +13,7 @@ struct CacheCommand: AsyncParsableCommand {
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() async throws {
-            let entries = try CacheMaintenance.open(RunOptions(workspace: workspace.resolved)).list()
+            let entries = try await StageCache.open(RunOptions(workspace: workspace.resolved)).list()
             let console = Console.shared
             if entries.isEmpty { console.out("the cache is empty"); return }
             console.out("KEY                  PIPELINE        STAGE          RUN     SIZE        LAST USED")
@@ -33,7 +33,7 @@ struct CacheCommand: AsyncParsableCommand {
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() async throws {
-            let report = try CacheMaintenance.open(RunOptions(workspace: workspace.resolved)).collectGarbage(keepDays: keepDays)
+            let report = try await StageCache.open(RunOptions(workspace: workspace.resolved)).collectGarbage(keepDays: keepDays)
             Console.shared.out("removed \(report.entriesRemoved) cache entries and \(report.objectsRemoved) objects (\(bytes(report.bytesFreed))); kept \(report.entriesKept) entries")
         }
     }
@@ -43,7 +43,7 @@ struct CacheCommand: AsyncParsableCommand {
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() async throws {
-            let problems = try CacheMaintenance.open(RunOptions(workspace: workspace.resolved)).verify()
+            let problems = try await StageCache.open(RunOptions(workspace: workspace.resolved)).verify()
             let console = Console.shared
             for p in problems { console.error("\(p.digest): \(p.message)") }
             if problems.isEmpty { console.out("every object matches its digest") } else {

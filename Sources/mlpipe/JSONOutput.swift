@@ -24,6 +24,12 @@ enum JSONOutput {
         return value
     }
 
+    /// The strings of a JSON array (a stage's warnings); none for nil.
+    static func strings(_ json: String?) -> [String] {
+        guard case .array(let items) = parse(json) else { return [] }
+        return items.compactMap(\.string)
+    }
+
     /// A run without its stages: what `runs --json` lists.
     static func run(_ run: RunRecord) -> [String: Value] {
         [
@@ -68,6 +74,8 @@ enum JSONOutput {
             "reason": string(stage.reason),
             "error": string(stage.error),
             "metrics": parse(stage.metricsJSON),
+            "results": parse(stage.resultsJSON),
+            "warnings": parse(stage.warningsJSON ?? "[]"),
             "log": string(stage.logPath),
             "outputs": .array(outputs.map(output)),
         ])

@@ -11,8 +11,8 @@ struct LogsCommand: AsyncParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
 
     func run() async throws {
-        let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
-        let logs = try history.logs(run, stage: stage)
+        let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
+        let logs = try await history.logs(run, stage: stage)
         let console = Console.shared
         for (name, path) in logs {
             if stage == nil { console.out(console.paint("==> \(name) <==", .bold)) }

@@ -61,6 +61,10 @@ func finish(_ report: RunReport, junit: String?) throws {
             throw EngineError(.environment, "cannot write the JUnit report to \(junit): \(error.localizedDescription)")
         }
     }
+    if let first = report.environmentFailures.first, report.status == .failed {
+        // The machine, not the pipeline, failed the run (a full disk): exit 3.
+        throw EngineError(.environment, "run #\(report.runID) failed because of its environment: \(first)")
+    }
     let code = RunExit.code(for: report.status.rawValue)
     if code != 0 { throw ExitCode(code) }
 }

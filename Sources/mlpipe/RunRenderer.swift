@@ -25,6 +25,8 @@ struct RunRenderer: Sendable {
             console.out("\(LocalTime.clock(at)) \(pad(stage)) \(console.paint("running", .cyan))")
         case .stageRetrying(let stage, let attempt, let message, let at):
             console.out("\(LocalTime.clock(at)) \(pad(stage)) \(console.paint("retrying", .yellow)) attempt \(attempt): \(message)")
+        case .stageWarning(let stage, let message, let at):
+            console.error("\(LocalTime.clock(at)) \(pad(stage)) \(console.paint("warning", .yellow)): \(message)")
         case .stageFinished(let summary):
             renderStage(summary)
         case .runFinished(let report):
@@ -81,8 +83,11 @@ struct RunRenderer: Sendable {
         case .stageRetrying(let stage, let attempt, let message, let at):
             object = ["event": .string("stageRetrying"), "stage": .string(stage), "attempt": .int(attempt), "message": .string(message),
                       "time": JSONOutput.date(at)]
+        case .stageWarning(let stage, let message, let at):
+            object = ["event": .string("stageWarning"), "stage": .string(stage), "message": .string(message),
+                      "time": JSONOutput.date(at)]
         case .stageFinished(let s):
-            object = ["event": .string("stageFinished"), "stage": .string(s.name), "kind": .string(s.kind), "status": .string(s.status.rawValue),
+            object = ["event": .string("stageFinished"), "results": .object(s.results), "stage": .string(s.name), "kind": .string(s.kind), "status": .string(s.status.rawValue),
                       "cached": .bool(s.status == .cached), "cachedFrom": JSONOutput.int(s.cachedFrom),
                       "cacheKey": JSONOutput.string(s.cacheKey), "durationMs": JSONOutput.milliseconds(s.duration),
                       "attempts": .int(s.attempts), "exitCode": JSONOutput.int32(s.exitCode), "error": JSONOutput.string(s.error),

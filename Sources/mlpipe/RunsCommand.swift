@@ -29,8 +29,8 @@ struct RunsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
-            let runs = try history.list(RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit))
+            let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
+            let runs = try await history.list(RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit))
             let console = Console.shared
             if json {
                 console.out(Value.array(runs.map { .object(JSONOutput.run($0)) }).canonicalJSON())
@@ -68,8 +68,8 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() async throws {
-            let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
-            let details = try history.details(run)
+            let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
+            let details = try await history.details(run)
             let console = Console.shared
             if json {
                 console.out(JSONOutput.details(details).canonicalJSON())
@@ -98,6 +98,8 @@ struct RunsCommand: AsyncParsableCommand {
                     console.out("      \(output.name): \(output.digest.prefix(19))… \(output.size) bytes  \(output.path)")
                 }
                 if let metrics = stage.metricsJSON { console.out("      metrics: \(metrics)") }
+                if let results = stage.resultsJSON { console.out("      results: \(results)") }
+                for warning in JSONOutput.strings(stage.warningsJSON) { console.out("      warning: \(warning)") }
             }
         }
     }
@@ -111,8 +113,8 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() async throws {
-            let history = try RunHistory.open(RunOptions(workspace: workspace.resolved))
-            let comparison = try history.compare(a, b)
+            let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
+            let comparison = try await history.compare(a, b)
             let console = Console.shared
             if json {
                 let diffs: [Value] = comparison.differences.map { d in

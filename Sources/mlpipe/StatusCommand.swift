@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
         let options = RunOptions(pipeline: selection.pipeline, params: selection.overrides,
                                  workspace: workspace.resolved)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
-        let report = try runner.status(options)
+        let report = try await runner.status(options)
         let console = Console.shared
         if json {
             let stages: [Value] = report.stages.map { plan in

@@ -14,7 +14,7 @@ struct InterruptedRunTests {
     }
 
     @Test("a running run whose process is gone becomes interrupted, and its unfinished stages cancelled")
-    func deadRunIsInterrupted() throws {
+    func deadRunIsInterrupted() async throws {
         let (folder, store) = try makeStore()
         _ = folder
         let me = ProcessIdentity.current()
@@ -33,7 +33,7 @@ struct InterruptedRunTests {
         try store.updateStage(StageRecord(runID: gone, name: "validate", kind: "validate", position: 1, status: .running,
                                           startedAt: moment(4.5)), outputs: nil)
 
-        let marked = try store.markInterruptedRuns()
+        let marked = try await store.markInterruptedRuns()
         #expect(marked == [gone])
         #expect(try store.run(id: gone)?.status == .interrupted)
         #expect(try store.run(id: gone)?.finishedAt == moment(4.5))

@@ -1,0 +1,135 @@
+import ArtifactStore
+import Foundation
+import PipelineSpec
+import RunStore
+
+extension StageExecution {
+    /// What the cache did for a stage.
+    enum CacheOutcome {
+        /// The cached result was taken: the stage is done.
+        case taken((StageOutcome, StageSummary))
+        /// The cache could not be asked (its index cannot be read): the stage failed.
+        case failed((StageOutcome, StageSummary))
+        /// The stage must run, for this reason.
+        case runs(String)
+    }
+
+    /// Looks the key up and, on a hit, puts its outputs into this run's folder.
+    func takeCached(key: StageKey, record: inout StageRecord) async -> CacheOutcome {
+        let found: StageCache.LookUp
+        do {
+            found = try await cache.lookUp(key.text)
+        } catch {
+            return .failed(await finish(&record, status: .failed, error: error.message, category: .environment))
+        }
+        let hit: StageCache.Hit
+        switch found {
+        case .miss:
+            return .runs(await explain(key.components, cacheable: true, forced: false))
+        case .incomplete(_, let reason):
+            return .runs(reason)
+        case .hit(let value):
+            hit = value
+        }
+        let outputs: [String: OutputRecord]
+        do {
+            try Self.emptyFolder(stageDirectory)
+            outputs = try await cache.materialize(hit, declared: stage.outputs, runID: runID, stage: stage.name,
+                                                  into: stageDirectory)
+        } catch {
+            return .runs("the cached result of run #\(hit.runID) could not be restored (\(error)); computing it again")
+        }
+        if let metricsFile = stage.metrics, let metricsJSON = hit.entry.metricsJSON {
+            // The metrics file is part of the stage's folder as the stage left it.
+            let path = stageDirectory + "/" + metricsFile
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                if !FileManager.default.fileExists(atPath: path) {
+                    try Data(metricsJSON.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                }
+            } catch {
+                return .runs("the cached metrics of run #\(hit.runID) could not be restored (\(error.localizedDescription))")
+            }
+        }
+        do {
+            try await cache.touch(key.text)
+        } catch {
+            warn(&record, "\(error.message); `cache gc` may treat this result as unused")
+        }
+        record.cachedFrom = hit.runID
+        record.metricsJSON = hit.entry.metricsJSON
+        record.resultsJSON = hit.entry.resultsJSON
+        record.reason = "cached: same key as run #\(hit.runID)"
+        return .taken(await finish(&record, status: .cached, outputs: outputs, metrics: hit.metrics, results: hit.results))
+    }
+
+    /// Carries a result over from the run that `mlpipe rerun` repeats.
+    func reuse(_ reused: ReusedResult, record: inout StageRecord) async -> (StageOutcome, StageSummary) {
+        var outputs: [String: OutputRecord] = [:]
+        do {
+            try Self.emptyFolder(stageDirectory)
+        } catch {
+            return await finish(&record, status: .failed, error: "cannot prepare \(stageDirectory): \(error.localizedDescription)",
+                                category: .environment)
+        }
+        for output in stage.outputs {
+            guard let object = reused.outputs.first(where: { $0.name == output.name }),
+                  let digest = Digest(parsing: object.digest) else {
+                return await finish(&record, status: .failed,
+                                    error: "run #\(reused.fromRun) has no output '\(output.name)' to reuse; re-run with --from \(stage.name)")
+            }
+            let path = stageDirectory + "/" + output.path
+            do {
+                try await cache.objects.materialize(
+                    StoredObject(digest: digest, kind: ObjectKind(rawValue: object.kind) ?? .file, size: object.size), at: path)
+            } catch {
+                return await finish(&record, status: .failed,
+                                    error: "cannot reuse output '\(output.name)' of run #\(reused.fromRun): \(error); re-run with --from \(stage.name)")
+            }
+            outputs[output.name] = OutputRecord(runID: runID, stage: stage.name, name: output.name, digest: object.digest,
+                                                kind: object.kind, size: object.size, path: path)
+        }
+        record.cachedFrom = reused.fromRun
+        record.metricsJSON = reused.metricsJSON
+        record.resultsJSON = reused.resultsJSON
+        record.reason = "reused from run #\(reused.fromRun), which this run repeats"
+        let metrics = reused.metricsJSON.flatMap { Value.fromJSON(Data($0.utf8)) }
+        return await finish(&record, status: .cached, outputs: outputs, metrics: metrics,
+                            results: StageCache.decodeResults(reused.resultsJSON))
+    }
+
+    /// Why the stage runs: the fields of its key that changed since its last result.
+    func explain(_ components: KeyComponents, cacheable: Bool, forced: Bool) async -> String {
+        if forced { return "forced (--force or --from)" }
+        if context.options.noCache { return "caching disabled (--no-cache)" }
+        if !cacheable {
+            return stage.cache == false ? "not cached (cache: false)" : "not cached (the \(stage.kind) kind always runs)"
+        }
+        return await RunExplainer(history: context.runStore).explain(
+            components, pipeline: context.pipeline.name, stage: stage.name, excludingRun: runID)
+    }
+}
+
+/// Says why a stage runs, from the key of its last result in the history.
+struct RunExplainer: Sendable {
+    var history: any RunStore
+
+    func explain(_ components: KeyComponents, pipeline: String, stage: String, excludingRun: Int64?) async -> String {
+        let last: StageRecord?
+        do {
+            last = try await history.lastResult(pipeline: pipeline, stage: stage, excludingRun: excludingRun)
+        } catch {
+            // Only the explanation is lost: the stage runs either way.
+            return "no cached result for its key (its history cannot be read: \(error.reason))"
+        }
+        guard let last, let json = last.keyComponentsJSON, let previous = KeyComponents.decode(json) else {
+            return "first run of this stage"
+        }
+        let differences = components.differences(from: previous)
+        if differences.isEmpty {
+            return "no cached result for its key (the cache entry of run #\(last.runID) was removed)"
+        }
+        return differences.joined(separator: "; ") + " (since run #\(last.runID))"
+    }
+}
