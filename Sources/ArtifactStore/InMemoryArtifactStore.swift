@@ -37,6 +37,9 @@ public final class InMemoryArtifactStore: ArtifactStore {
         state.withLock { $0.objects[digest]?.append(0x0A) }
     }
 
+    /// Whether a garbage collection holds the store now.
+    public var isCollecting: Bool { state.withLock { $0.collecting } }
+
     /// How many leases are held now.
     public var activeLeases: Int { state.withLock { $0.leases } }
 

@@ -20,6 +20,7 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         var outputs: [Int64: [String: [OutputRecord]]] = [:]
         var entries: [String: CacheEntry] = [:]
         var failingWrites = 0
+        var failingOperations: [String] = []
     }
 
     private let state = Mutex(State())
@@ -32,13 +33,22 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         state.withLock { $0.failingWrites = count }
     }
 
+    /// Every call whose operation contains one of these words throws, until told
+    /// otherwise: "cache entry" (saving or reading the cache index), "stage", "end of run".
+    public func fail(operationsContaining words: [String]) {
+        state.withLock { $0.failingOperations = words }
+    }
+
+    private func failure(_ operation: String, in s: inout State) -> RunStoreError? {
+        guard s.failingWrites > 0 || s.failingOperations.contains(where: { operation.contains($0) }) else { return nil }
+        if s.failingWrites > 0 { s.failingWrites -= 1 }
+        return RunStoreError(code: .diskFull, operation: operation, path: nil,
+                             reason: "the in-memory store was told to fail", remedy: "none: this is a test")
+    }
+
     private func write<T>(_ operation: String, _ body: (inout State) throws(RunStoreError) -> T) throws(RunStoreError) -> T {
         try state.withLock { (s: inout State) throws(RunStoreError) -> T in
-            if s.failingWrites > 0 {
-                s.failingWrites -= 1
-                throw RunStoreError(code: .diskFull, operation: operation, path: nil,
-                                    reason: "the in-memory store was told to fail", remedy: "none: this is a test")
-            }
+            if let error = failure(operation, in: &s) { throw error }
             return try body(&s)
         }
     }
@@ -168,8 +178,11 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
 
     // MARK: CacheIndex
 
-    public func cacheEntry(key: String) -> CacheEntry? {
-        state.withLock { $0.entries[key] }
+    public func cacheEntry(key: String) throws(RunStoreError) -> CacheEntry? {
+        try state.withLock { (s: inout State) throws(RunStoreError) -> CacheEntry? in
+            if let error = failure("read cache entry \(key)", in: &s) { throw error }
+            return s.entries[key]
+        }
     }
 
     public func saveCacheEntry(_ entry: CacheEntry) throws(RunStoreError) {

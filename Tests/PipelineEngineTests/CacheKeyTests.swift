@@ -26,14 +26,21 @@ struct CacheKeyTests {
         let base = Self.sample
         #expect(base.key == KeyComponents.key(ofCanonicalJSON: base.canonicalJSON))
         #expect(base.key.hasPrefix("sha256:") && base.key.count == 71)
+        // One change per field: all twelve of KeyComponents' stored properties.
         var changed: [KeyComponents] = []
-        var copy = base; copy.kindVersion = "2"; changed.append(copy)
-        copy = base; copy.env["A"] = "other"; changed.append(copy)
-        copy = base; copy.inputs["data/x.csv"] = "abd"; changed.append(copy)
-        copy = base; copy.params["c"] = "2.0"; changed.append(copy)
+        var copy = base; copy.format = 2; changed.append(copy)
+        copy = base; copy.kind = "validate"; changed.append(copy)
+        copy = base; copy.kindVersion = "2"; changed.append(copy)
+        copy = base; copy.run = "other"; changed.append(copy)
         copy = base; copy.with = "{}"; changed.append(copy)
-        copy = base; copy.upstream["prepare.train"] = "sha256:01"; changed.append(copy)
+        copy = base; copy.env["A"] = "other"; changed.append(copy)
+        copy = base; copy.params["c"] = "2.0"; changed.append(copy)
         copy = base; copy.secrets = ["TOKEN", "OTHER"]; changed.append(copy)
+        copy = base; copy.inputs["data/x.csv"] = "abd"; changed.append(copy)
+        copy = base; copy.upstream["prepare.train"] = "sha256:01"; changed.append(copy)
+        copy = base; copy.outputs["model"] = "model2.onnx"; changed.append(copy)
+        copy = base; copy.metrics = "metrics.json"; changed.append(copy)
+        #expect(Mirror(reflecting: base).children.count == changed.count, "a field was added to the key: add its change here")
         #expect(Set(changed.map(\.key) + [base.key]).count == changed.count + 1)
     }
 }

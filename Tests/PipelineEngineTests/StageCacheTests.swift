@@ -1,0 +1,153 @@
+import ArtifactStore
+import Foundation
+@testable import PipelineEngine
+import PipelineSpec
+import RunStore
+import Synchronization
+import Testing
+
+@Suite("stage execution and the stage cache, on in-memory stores")
+struct StageCacheTests {
+    static let twoStages = """
+        version: 1
+        name: p
+        params: { c: 1 }
+        stages:
+          train: { kind: probe, run: "train ${{ params.c }}", outputs: { model: model.bin } }
+          report: { kind: probe, run: report, needs: [train], outputs: { text: report.txt } }
+
+        """
+
+    @Test("a second run takes every stage from the cache, with the first run as origin")
+    func secondRunIsCached() async throws {
+        let fixture = try EngineFixture()
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        let first = try await fixture.run(pipeline)
+        let second = try await fixture.run(pipeline)
+        #expect(fixture.probe.runs == ["train", "report"])
+        #expect(second.summaries.statuses == ["train": .cached, "report": .cached])
+        #expect(second.summaries.named("train")?.cachedFrom == first.id)
+        let output = try #require(try await fixture.store.outputs(runID: second.id).first { $0.name == "model" })
+        #expect(try String(contentsOfFile: output.path, encoding: .utf8) == "train train 1\n")
+    }
+
+    @Test("a kind's results are recorded with the stage and restored on a cache hit")
+    func resultsSurviveAHit() async throws {
+        let fixture = try EngineFixture()
+        fixture.probe.state.withLock { $0.results["train"] = ["sha256": .string("sha256:ab"), "size": .int(3)] }
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        let first = try await fixture.run(pipeline)
+        #expect(first.summaries.named("train")?.results == ["sha256": .string("sha256:ab"), "size": .int(3)])
+        fixture.probe.state.withLock { $0.results["train"] = [:] }
+        let second = try await fixture.run(pipeline)
+        #expect(second.summaries.named("train")?.status == .cached)
+        #expect(second.summaries.named("train")?.results == ["sha256": .string("sha256:ab"), "size": .int(3)])
+        let record = try #require(try await fixture.store.stages(runID: second.id).first { $0.name == "train" })
+        #expect(record.resultsJSON == #"{"sha256":"sha256:ab","size":3}"#)
+    }
+
+    @Test("a changed param re-runs the stage and says which param changed, and since which run")
+    func explanation() async throws {
+        let fixture = try EngineFixture()
+        let first = try await fixture.run(try fixture.pipeline(Self.twoStages))
+        let changed = try fixture.pipeline(Self.twoStages.replacingOccurrences(of: "c: 1", with: "c: 2"))
+        let second = try await fixture.run(changed)
+        #expect(second.summaries.named("train")?.status == .succeeded)
+        #expect(second.summaries.named("train")?.reason == "param c changed (1 -> 2); run line changed (since run #\(first.id))")
+        #expect(second.summaries.named("report")?.reason == "upstream output train.model changed (since run #\(first.id))")
+    }
+
+    @Test("an entry whose object is gone is not a hit: the stage runs again and says why")
+    func missingObjectReruns() async throws {
+        let fixture = try EngineFixture()
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        let first = try await fixture.run(pipeline)
+        let output = try #require(try await fixture.store.outputs(runID: first.id).first { $0.name == "model" })
+        fixture.objects.remove(try #require(Digest(parsing: output.digest)))
+        let second = try await fixture.run(pipeline)
+        #expect(second.summaries.named("train")?.status == .succeeded)
+        #expect(second.summaries.named("train")?.reason == "the cached result of run #\(first.id) is missing objects from the store")
+    }
+
+    @Test("a cache index that cannot be read fails the stage as an environment error instead of recomputing")
+    func unreadableIndexIsNotAMiss() async throws {
+        let fixture = try EngineFixture()
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        fixture.store.fail(operationsContaining: ["read cache entry"])
+        let (_, summaries, journal) = try await fixture.run(pipeline)
+        #expect(summaries.named("train")?.status == .failed)
+        #expect(summaries.named("train")?.error?.contains("cannot read the cache index") == true)
+        #expect(fixture.probe.runs.isEmpty)
+        #expect(!journal.environmentFailures.isEmpty)
+    }
+
+    @Test("a result that cannot be cached still succeeds, with a warning recorded and announced")
+    func unsavedEntryIsAWarning() async throws {
+        let fixture = try EngineFixture()
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        fixture.store.fail(operationsContaining: ["save cache entry"])
+        let (id, summaries, _) = try await fixture.run(pipeline)
+        #expect(summaries.named("train")?.status == .succeeded)
+        #expect(summaries.named("train")?.warnings.first?.contains("the result was not cached") == true)
+        let record = try #require(try await fixture.store.stages(runID: id).first { $0.name == "train" })
+        #expect(record.warningsJSON?.contains("the result was not cached") == true)
+        let warned = fixture.events.withLock { events in
+            events.contains { if case .stageWarning(let stage, _, _) = $0 { stage == "train" } else { false } }
+        }
+        #expect(warned)
+    }
+
+    @Test("two runs that need the same key at once compute it once; the other takes the result")
+    func lockedKeyComputedOnce() async throws {
+        let fixture = try EngineFixture()
+        fixture.probe.state.withLock { $0.delays["train"] = 50_000_000 }
+        let pipeline = try fixture.pipeline("version: 1\nname: p\nstages:\n  train: { kind: probe, run: t, outputs: { m: m.bin } }\n")
+        async let one = fixture.run(pipeline)
+        async let two = fixture.run(pipeline)
+        let statuses = try await [one.summaries.named("train")?.status, two.summaries.named("train")?.status]
+        #expect(fixture.probe.runs == ["train"])
+        #expect(Set(statuses.compactMap { $0 }) == [.succeeded, .cached])
+    }
+
+    @Test("gc reads the cache entries only while it holds the store, and refuses while a run holds a lease")
+    func gcTakesTheStoreFirst() async throws {
+        let fixture = try EngineFixture()
+        _ = try await fixture.run(try fixture.pipeline(Self.twoStages))
+        let watched = WatchingIndex(inner: fixture.store, objects: fixture.objects)
+        let cache = StageCache(index: watched, objects: fixture.objects, locks: fixture.locks)
+        let report = try await cache.collectGarbage(keepDays: 7)
+        #expect(report.entriesKept == 2 && report.objectsRemoved == 0)
+        #expect(watched.readsOutsideCollection == 0, "entries were read before the store was taken")
+        #expect(watched.reads > 0)
+
+        let lease = try await fixture.objects.lease()
+        await #expect(throws: EngineError.self) { _ = try await cache.collectGarbage(keepDays: 0) }
+        lease.release()
+        #expect(try await fixture.store.cacheEntries().count == 2, "a refused gc deleted no entry")
+    }
+}
+
+/// A cache index that notes whether the object store was held by gc when it was read.
+final class WatchingIndex: CacheIndex {
+    let inner: InMemoryRunStore
+    let objects: InMemoryArtifactStore
+    private let counts = Mutex((reads: 0, outside: 0))
+
+    init(inner: InMemoryRunStore, objects: InMemoryArtifactStore) {
+        self.inner = inner
+        self.objects = objects
+    }
+
+    var reads: Int { counts.withLock { $0.reads } }
+    var readsOutsideCollection: Int { counts.withLock { $0.outside } }
+
+    func cacheEntries() throws(RunStoreError) -> [CacheEntry] {
+        let collecting = objects.isCollecting
+        counts.withLock { $0.reads += 1; if !collecting { $0.outside += 1 } }
+        return inner.cacheEntries()
+    }
+    func cacheEntry(key: String) throws(RunStoreError) -> CacheEntry? { try inner.cacheEntry(key: key) }
+    func saveCacheEntry(_ entry: CacheEntry) throws(RunStoreError) { try inner.saveCacheEntry(entry) }
+    func touchCacheEntry(key: String, at: Date) throws(RunStoreError) { try inner.touchCacheEntry(key: key, at: at) }
+    func deleteCacheEntries(keys: [String]) throws(RunStoreError) { try inner.deleteCacheEntries(keys: keys) }
+}
