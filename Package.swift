@@ -39,22 +39,26 @@ let package = Package(
         // Spares libgit2's start-up the parsing of the system's CA bundle (see startup.c).
         .target(name: "CGitStartup"),
 
+        // 0. The bytes that are hashed: one JSON string escaper, the canonical JSON writer,
+        // SHA-256 and SHA-1 through libcrypto. Every layer above uses it.
+        .target(name: "Canonical", dependencies: ["CCrypto"], exclude: ["README.md"]),
+
         // 1. The pipeline file model: pure, no process, git or database.
-        .target(name: "PipelineSpec", dependencies: [.product(name: "Yams", package: "Yams")],
+        .target(name: "PipelineSpec", dependencies: ["Canonical", .product(name: "Yams", package: "Yams")],
                 exclude: ["README.md"]),
         // 2. State: git, content-addressed objects, run history.
-        .target(name: "GitState", dependencies: ["CLibGit2", "CCrypto", "CGitStartup"],
+        .target(name: "GitState", dependencies: ["Canonical", "CLibGit2", "CGitStartup"],
                 exclude: ["README.md"]),
-        .target(name: "ArtifactStore", dependencies: ["CCrypto"],
+        .target(name: "ArtifactStore", dependencies: ["Canonical"],
                 exclude: ["README.md"]),
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CSQLiteTuning"],
                 exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
-        .target(name: "PipelineEngine", dependencies: ["PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn"],
+        .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn"],
                 exclude: ["README.md"]),
         // 4. Capabilities that know nothing of the engine.
         .target(name: "ModelFormats", dependencies: [
-            "ArtifactStore", "CHDF5", "CZlib", "CCrypto",
+            "Canonical", "ArtifactStore", "CHDF5", "CZlib", "CCrypto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
                 exclude: ["README.md"]),
@@ -67,6 +71,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 
+        .testTarget(name: "CanonicalTests", dependencies: ["Canonical"]),
         .testTarget(name: "PipelineSpecTests", dependencies: ["PipelineSpec"]),
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),

@@ -1,3 +1,5 @@
+import Canonical
+
 /// Content-addressed storage for stage outputs: the seam between the engine and
 /// where bytes live.
 ///

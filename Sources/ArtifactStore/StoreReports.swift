@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 
 /// One object as `mlpipe cache ls` lists it.

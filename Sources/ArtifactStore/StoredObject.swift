@@ -1,3 +1,5 @@
+import Canonical
+
 /// Whether an object is one file or a folder's manifest.
 public enum ObjectKind: String, Sendable, Codable, Hashable {
     /// A single file's bytes.

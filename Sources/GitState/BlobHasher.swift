@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CCrypto
+import Canonical
 import CLibGit2
 
 /// Computes git blob ids of working-tree files: SHA-1 over `"blob <size>\0"` and
@@ -15,7 +15,7 @@ import CLibGit2
 /// hashes its target path, as git stores it.
 struct BlobHasher: ~Copyable {
     private let bufferSize: Int
-    private var context: OpaquePointer?
+    private var sha1 = SHA1Hasher()
     private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     /// 1 MiB by default: large enough that syscall overhead vanishes. The buffer
@@ -26,7 +26,6 @@ struct BlobHasher: ~Copyable {
     }
 
     deinit {
-        if let context { EVP_MD_CTX_free(context) }
         if buffer.baseAddress != nil { buffer.deallocate() }
     }
 
@@ -36,7 +35,6 @@ struct BlobHasher: ~Copyable {
                            displayPath: @autoclosure () -> String) throws(GitError) -> git_oid {
         if buffer.baseAddress == nil {
             buffer = .allocate(byteCount: bufferSize, alignment: 64)
-            context = EVP_MD_CTX_new()
         }
         var info = stat()
         guard fstatat(directory, path, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
@@ -47,7 +45,7 @@ struct BlobHasher: ~Copyable {
                                    buffer.count)
             guard count >= 0 else { throw GitError.io("read the link", path: displayPath(), errno: errno) }
             start(size: count)
-            EVP_DigestUpdate(context, buffer.baseAddress, count)
+            sha1.update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
             return finish()
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
@@ -70,7 +68,7 @@ struct BlobHasher: ~Copyable {
             if count == 0 { break }
             total += count
             guard total <= expected else { break }
-            EVP_DigestUpdate(context, buffer.baseAddress, count)
+            sha1.update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         }
         guard total == expected else {
             throw GitError(.io, "'\(displayPath())' changed size while it was being hashed; retry once the process writing it is done",
@@ -87,19 +85,15 @@ struct BlobHasher: ~Copyable {
         return try result.get()
     }
 
-    private func start(size: Int) {
-        EVP_DigestInit_ex(context, EVP_sha1(), nil)
-        let header = "blob \(size)\0"
-        var copy = header
-        copy.withUTF8 { bytes in _ = EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
+    private mutating func start(size: Int) {
+        sha1.reset()
+        var header = "blob \(size)\0"
+        header.withUTF8 { bytes in sha1.update(UnsafeRawBufferPointer(bytes)) }
     }
 
-    private func finish() -> git_oid {
+    private mutating func finish() -> git_oid {
         var oid = git_oid()
-        withUnsafeMutableBytes(of: &oid.id) { raw in
-            var length: UInt32 = 0
-            _ = EVP_DigestFinal_ex(context, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
-        }
+        withUnsafeMutableBytes(of: &oid.id) { raw in sha1.finalize(into: raw) }
         return oid
     }
 }

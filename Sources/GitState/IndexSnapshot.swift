@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CCrypto
+import Canonical
 import CLibGit2
 
 /// One index entry: the stat data and blob id git recorded for a path.
@@ -352,14 +352,10 @@ private struct IndexParser {
 
     private func verifyChecksum() -> Bool {
         var digest = [UInt8](repeating: 0, count: 20)
-        // Through EVP_sha1(), not the one-shot SHA1(): OpenSSL 3 implements SHA1() by
-        // fetching the algorithm by name, which cost more than hashing a small index.
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        var length: UInt32 = 0
-        guard EVP_DigestInit_ex(context, EVP_sha1(), nil) == 1,
-              EVP_DigestUpdate(context, base, data.count - 20) == 1,
-              EVP_DigestFinal_ex(context, &digest, &length) == 1 else { return false }
+        var hasher = SHA1Hasher()
+        hasher.reset()
+        hasher.update(UnsafeRawBufferPointer(start: base, count: data.count - 20))
+        digest.withUnsafeMutableBytes { hasher.finalize(into: $0) }
         let stored = UnsafeRawBufferPointer(rebasing: data[(data.count - 20)...])
         // An all-zero trailer means the writer skipped the hash (index.skipHash).
         return stored.elementsEqual(digest) || stored.allSatisfy { $0 == 0 }

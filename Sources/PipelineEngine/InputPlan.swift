@@ -1,3 +1,4 @@
+import Canonical
 import GitState
 import PipelineSpec
 

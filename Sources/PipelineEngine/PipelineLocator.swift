@@ -26,7 +26,7 @@ public enum PipelineLocator {
             }
             let known = available(in: pipelinesDir)
             var message = "no pipeline '\(argument)': not a file, and not a name under pipelines/"
-            if let guess = closest(argument, among: known) { message += "; did you mean '\(guess)'?" }
+            if let guess = Suggestions.closest(to: argument, in: known) { message += "; did you mean '\(guess)'?" }
             else if !known.isEmpty { message += " (there: \(known.joined(separator: ", ")))" }
             throw EngineError(.definition, message)
         }
@@ -59,28 +59,4 @@ public enum PipelineLocator {
         if path.hasPrefix(repositoryRoot + "/") { return String(path.dropFirst(repositoryRoot.count + 1)) }
         return argument
     }
-
-    /// The closest name by edit distance, when it is close enough to be a typo.
-    static func closest(_ name: String, among candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(name, $0)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, name.count / 3) else { return nil }
-        return best
-    }
-}
-
-/// Levenshtein distance, for did-you-mean suggestions.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
 }

@@ -30,7 +30,7 @@ extension PipelineRunner {
         pipeline = try applyParams(pipeline, options.params)
         if let from, pipeline.stage(named: from) == nil {
             throw EngineError(.definition, "no stage '\(from)' in run #\(originalID)'s pipeline"
-                + (PipelineLocator.closest(from, among: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+                + (Suggestions.closest(to: from, in: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
         }
 
         let stages: [StageRecord]

@@ -1,3 +1,4 @@
+import Canonical
 import ArtifactStore
 import Foundation
 import GitState
@@ -69,7 +70,7 @@ public struct PipelineRunner: Sendable {
         // Which stages take part.
         for name in options.only.union(options.force).sorted() where pipeline.stage(named: name) == nil {
             throw EngineError(.definition, "no stage '\(name)' in \(pipeline.file)"
-                + (PipelineLocator.closest(name, among: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+                + (Suggestions.closest(to: name, in: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
         }
         let selected: Set<String> = options.only.isEmpty
             ? Set(pipeline.stages.map(\.name))

@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 import GitState
 import PipelineSpec
@@ -141,7 +142,7 @@ public struct RunHistory: Sendable {
             guard let record = details.stages.first(where: { $0.name == stage }) else {
                 let names = details.stages.map(\.name)
                 throw EngineError(.definition, "run #\(details.run.id!) has no stage '\(stage)'"
-                    + (PipelineLocator.closest(stage, among: names).map { "; did you mean '\($0)'?" } ?? " (stages: \(names.joined(separator: ", ")))"))
+                    + (Suggestions.closest(to: stage, in: names).map { "; did you mean '\($0)'?" } ?? " (stages: \(names.joined(separator: ", ")))"))
             }
             guard let path = record.logPath else {
                 throw EngineError(.definition, "stage '\(stage)' of run #\(details.run.id!) has no log: it was \(record.status.rawValue)\(record.cachedFrom.map { " (see run #\($0))" } ?? "")")

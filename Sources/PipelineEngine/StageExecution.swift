@@ -34,7 +34,7 @@ struct StageExecution: Sendable {
 
         let key: StageKey
         do {
-            key = try StageKey(try keyComponents(kind: kind))
+            key = StageKey(try keyComponents(kind: kind))
         } catch {
             return await finish(&record, status: .failed, error: masker.mask(error.located))
         }

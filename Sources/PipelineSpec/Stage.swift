@@ -57,12 +57,6 @@ public struct Stage: Sendable {
         self.dependencies = dependencies ?? Array(Set(needs)).sorted()
     }
 
-    /// Whether results of this stage may be reused: `cache:` when written, otherwise the
-    /// kind's default (true when the kind is unknown, which a loaded pipeline never has).
-    public func isCached(kinds: [String: KindSchema]) -> Bool {
-        cache ?? kinds[kind]?.cachedByDefault ?? true
-    }
-
     /// The output called `name`, if declared.
     public func output(named name: String) -> StageOutput? {
         outputs.first { $0.name == name }

@@ -1,5 +1,6 @@
-/// "Did you mean …?" for misspelt names.
-enum Suggestions {
+/// "Did you mean …?" for misspelt names: the one suggester, for the pipeline file's
+/// diagnostics and the command line's (stage names, pipelines, runs' stages).
+public enum Suggestions {
     /// Candidates compared per question; beyond this, a file with thousands of names
     /// would make every unknown name cost thousands of distance computations.
     static let candidateLimit = 500
@@ -10,7 +11,7 @@ enum Suggestions {
     /// characters counts as one edit), if it is close enough to be a likely typo: at most
     /// one edit for short words, a third of the length for longer ones. A candidate that
     /// differs only in case always qualifies. Ties go to the alphabetically first.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let lowered = Array(word.lowercased().unicodeScalars.prefix(64))
         var best: (distance: Int, name: String)?
         for candidate in candidates.prefix(candidateLimit) where candidate != word {
@@ -55,7 +56,7 @@ enum Suggestions {
     /// `; did you mean 'x'?`, or `; WHAT are: a, b, c` (the first `listLimit` names in the
     /// order given: callers sort once, not once per message), or nothing when there are
     /// no candidates. With `suggest` false, only the list.
-    static func hint(for word: String, in candidates: [String], listing what: String, suggest: Bool = true) -> String {
+    public static func hint(for word: String, in candidates: [String], listing what: String, suggest: Bool = true) -> String {
         if suggest, let suggestion = closest(to: word, in: candidates) {
             return "; did you mean '\(suggestion)'?"
         }

@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 
 /// A JSON-like value: a param, a `with:` setting after rendering, a metric, an expression result.
@@ -170,25 +171,6 @@ public indirect enum Value: Sendable, Hashable, Codable {
     }
 
     private static func writeJSONString(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONString.append(text, to: &out)
     }
 }

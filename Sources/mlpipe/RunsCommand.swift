@@ -1,3 +1,4 @@
+import Canonical
 import ArgumentParser
 import Foundation
 import PipelineEngine

@@ -1,3 +1,4 @@
+import Canonical
 import Dispatch
 import Foundation
 import Testing

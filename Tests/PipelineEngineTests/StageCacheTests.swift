@@ -1,4 +1,5 @@
 import ArtifactStore
+import Canonical
 import Foundation
 @testable import PipelineEngine
 import PipelineSpec

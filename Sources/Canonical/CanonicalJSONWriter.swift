@@ -2,13 +2,14 @@
 /// whitespace, and strings escaped only where RFC 8259 requires it (`"`, `\\` and
 /// control characters), so that equal values always give equal bytes.
 ///
-/// The writer of ``KeyComponents/canonicalJSON``. Callers write an object's fields in
+/// The writer of the engine's cache keys (`KeyComponents.canonicalJSON`); strings go
+/// through ``JSONString``, the one escaper. Callers write an object's fields in
 /// sorted order themselves (``key(_:)`` checks it in debug builds); dictionaries are
 /// sorted here.
-struct CanonicalJSONWriter {
-    private(set) var text = ""
+public struct CanonicalJSONWriter {
+    public private(set) var text = ""
 
-    init() {
+    public init() {
         text.reserveCapacity(512)
     }
 
@@ -17,14 +18,14 @@ struct CanonicalJSONWriter {
     /// The last key of each open object, to check the order in debug builds.
     private var lastKey: [String] = []
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         text.append("{")
         hasField.append(false)
         lastKey.append("")
     }
 
     /// Starts a field; fields must come in sorted order.
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         assert(!hasField.last! || lastKey.last!.utf8.lexicographicallyPrecedes(name.utf8),
                "fields must be written in sorted order")
         if hasField.last! { text.append(",") }
@@ -34,17 +35,17 @@ struct CanonicalJSONWriter {
         text.append(":")
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         text.append("}")
         hasField.removeLast()
         lastKey.removeLast()
     }
 
-    mutating func integer(_ value: Int) {
+    public mutating func integer(_ value: Int) {
         text.append(String(value))
     }
 
-    mutating func array(_ values: [String]) {
+    public mutating func array(_ values: [String]) {
         text.append("[")
         for (index, value) in values.enumerated() {
             if index > 0 { text.append(",") }
@@ -53,7 +54,7 @@ struct CanonicalJSONWriter {
         text.append("]")
     }
 
-    mutating func dictionary(_ values: [String: String]) {
+    public mutating func dictionary(_ values: [String: String]) {
         text.append("{")
         let keys = values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for (index, key) in keys.enumerated() {
@@ -65,33 +66,7 @@ struct CanonicalJSONWriter {
         text.append("}")
     }
 
-    mutating func string(_ value: String) {
-        text.append("\"")
-        var plainStart = value.unicodeScalars.startIndex
-        var index = plainStart
-        let scalars = value.unicodeScalars
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escape = nil
-            }
-            if let escape {
-                text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                text.append(escape)
-                plainStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
-        }
-        text.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        text.append("\"")
+    public mutating func string(_ value: String) {
+        JSONString.append(value, to: &text)
     }
 }
