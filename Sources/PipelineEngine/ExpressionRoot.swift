@@ -53,7 +53,8 @@ struct ExpressionRoot {
     }
 }
 
-/// What a finished stage hands to the stages after it.
+/// What a finished stage hands to the stages after it (paths, metrics, results): the
+/// values `stages.NAME.*` expressions read. Its report to the user is `StageSummary`.
 struct StageOutcome: Sendable {
     var status: StageStatus
     /// By output name; `path` is where the file is in this run's folder.

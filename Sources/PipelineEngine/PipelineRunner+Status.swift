@@ -4,7 +4,8 @@ import GitState
 import PipelineSpec
 import RunStore
 
-/// What `mlpipe status` says of one stage: would it run, and why.
+/// What `mlpipe status` says of one stage: would it run, and why. A prediction, made
+/// from the same `StageCache.lookUp` a run makes; what happened is `StageSummary`.
 public struct StagePlan: Sendable {
     public var name: String
     public var willRun: Bool

@@ -3,6 +3,10 @@ import PipelineSpec
 import RunStore
 
 /// What happened to one stage, as the console, `--json` and JUnit report it.
+///
+/// The event's view of a stage; its row in the history is `StageRecord` (RunStore),
+/// what it hands to later stages is `StageOutcome`, and what `status` predicts for it
+/// is `StagePlan`.
 public struct StageSummary: Sendable {
     public var name: String
     public var kind: String
