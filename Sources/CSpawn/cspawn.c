@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int spawn_with(const char *path, char *const argv[], char *const envp[],
@@ -36,6 +38,10 @@ static int spawn_with(const char *path, char *const argv[], char *const envp[],
         rc = posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
         if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
     }
+    // Nothing else of mlpipe's reaches the stage: a descriptor its parent leaked to it
+    // (a CI runner's pipe, Foundation's Process socket) would otherwise be held open by a
+    // stage that outlives mlpipe, and whoever waits for it to close would wait for that.
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     if (rc == 0 && cwd != NULL) rc = posix_spawn_file_actions_addchdir_np(&actions, cwd);
     if (rc == 0) rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
 
@@ -56,4 +62,12 @@ int mlpipe_spawn(const char *path, char *const argv[], char *const envp[],
 int mlpipe_spawn_detached(const char *path, char *const argv[], char *const envp[],
                           const char *cwd, const char *log_path, pid_t *pid) {
     return spawn_with(path, argv, envp, cwd, -1, log_path, pid);
+}
+
+int mlpipe_has_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+    // With WNOHANG, si_pid stays 0 when the child has not changed state.
+    return info.si_pid == pid ? 1 : 0;
 }

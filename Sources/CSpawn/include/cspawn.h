@@ -17,4 +17,9 @@ int mlpipe_spawn(const char *path, char *const argv[], char *const envp[],
 /// O_APPEND (a long-running service whose output outlives its parent).
 int mlpipe_spawn_detached(const char *path, char *const argv[], char *const envp[],
                           const char *cwd, const char *log_path, pid_t *pid);
+
+/// Whether child `pid` has exited, without reaping it (waitid with WNOWAIT): 1 if it
+/// has, 0 if it runs, -1 with errno set on error. While the child stays unreaped its pid,
+/// and so its process group id, cannot be reused: signalling the group stays safe.
+int mlpipe_has_exited(pid_t pid);
 #endif
