@@ -17,8 +17,9 @@ public struct CommandKind: StageKind {
         guard let command = context.command else {
             throw StageFailure("stage \(context.stageName) has no run: line")
         }
-        let spec = ProcessSpec(command: command, workingDirectory: context.repositoryRoot,
-                               environment: context.environment, timeout: context.timeout)
+        let spec = ProcessSpec(stageName: context.stageName, command: .shell(command),
+                               workingDirectory: context.repositoryRoot, environment: context.environment,
+                               inheritedEnvironment: context.inheritedEnvironment, timeout: context.timeout)
         let outcome = try await context.executor.execute(spec, log: context.log)
         switch outcome {
         case .exited(0):

@@ -55,7 +55,7 @@ extension StageExecution {
         let command = try stage.run?.render(execContext)
         var with: [String: Value] = [:]
         for (name, value) in stage.with { with[name] = try value.render(execContext) }
-        var environment = context.inheritedEnvironment
+        var environment: [String: String] = [:]
         for (name, value) in context.pipeline.env { environment[name] = value }
         for (name, template) in stage.env { environment[name] = try template.render(execContext) }
         for (name, value) in context.secrets.values { environment[name] = value }
@@ -70,6 +70,7 @@ extension StageExecution {
         return StageContext(runID: runID, pipelineName: context.pipeline.name, stageName: stage.name,
                             repositoryRoot: context.repositoryRoot, outputDirectory: folder, outputs: outputPaths,
                             upstreamOutputs: upstreamPaths, command: command, with: with, environment: environment,
+                            inheritedEnvironment: context.inheritedEnvironment,
                             secrets: context.secrets.values, log: log, timeout: stage.timeout,
                             executor: context.executor, workspace: context.workspace.root)
     }

@@ -80,12 +80,15 @@ struct StageExecution: Sendable {
         do {
             try Self.emptyFolder(folder)
             log = try LogSink(path: logPath, masker: masker)
+        } catch let error as EngineError {
+            return await finish(&record, status: .failed, error: error.message, category: .environment)
         } catch {
             return await finish(&record, status: .failed, error: "cannot prepare \(folder): \(error.localizedDescription)",
                                 category: .environment)
         }
         record.logPath = logPath
-        defer { log.close() }
+        // Closed and checked below; this only releases the file on the early returns.
+        defer { try? log.close() }
 
         let execContext: StageContext
         do {
@@ -99,10 +102,16 @@ struct StageExecution: Sendable {
         case .success(let value): result = value
         case .failure(let failure):
             let status: StageStatus = failure.reason == .cancelled ? .cancelled : .failed
+            // A log that could not be written (a full disk) is the machine's failure, not the stage's.
+            if status == .failed, let error = Self.closeFailure(log) {
+                return await finish(&record, status: .failed, error: error.message, tail: log.tail, category: .environment)
+            }
             return await finish(&record, status: status, error: masker.mask(failure.message),
                                 tail: status == .failed ? log.tail : [])
         }
-        log.close()
+        if let error = Self.closeFailure(log) {
+            return await finish(&record, status: .failed, error: error.message, tail: log.tail, category: .environment)
+        }
 
         // Declared outputs must exist; then they enter the store.
         for output in stage.outputs where !FileManager.default.fileExists(atPath: folder + "/" + output.path) {
@@ -162,6 +171,9 @@ struct StageExecution: Sendable {
                 record.exitCode = failure.exitCode
             } catch is CancellationError {
                 lastFailure = StageFailure("cancelled", reason: .cancelled)
+            } catch let error as EngineError where error.category == .environment {
+                // The machine failed, not the stage (its log hit a full disk): no retry.
+                return .failure(StageFailure(masker.mask(error.message)))
             } catch {
                 lastFailure = StageFailure(masker.mask("\(error)"))
             }
@@ -187,6 +199,16 @@ struct StageExecution: Sendable {
             return .failure(StageFailure("metrics file \(file) is not a JSON object; write e.g. {\"accuracy\": 0.97}"))
         }
         return .success(value)
+    }
+
+    /// Closes the log; the error of a write that failed, if any.
+    static func closeFailure(_ log: LogSink) -> EngineError? {
+        do {
+            try log.close()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// Whether the stage reads and writes the cache: its `cache:` or its kind's default,

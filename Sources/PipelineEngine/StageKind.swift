@@ -35,9 +35,13 @@ public struct StageContext: Sendable {
     public var command: String?
     /// The resolved `with:` settings.
     public var with: [String: Value]
-    /// The stage's full environment: mlpipe's own, the pipeline's and the stage's env,
-    /// every secret by name, and MLPIPE_RUN_ID, MLPIPE_STAGE, MLPIPE_OUTPUT_DIR.
+    /// The stage's own environment: the pipeline's and the stage's env, every secret by
+    /// name, and MLPIPE_RUN_ID, MLPIPE_STAGE, MLPIPE_OUTPUT_DIR. mlpipe's own environment
+    /// is not merged in: it is `inheritedEnvironment`, which an executor adds underneath
+    /// (the local one does; a container executor does not).
     public var environment: [String: String]
+    /// mlpipe's own environment (PATH, HOME, …).
+    public var inheritedEnvironment: [String: String] = [:]
     /// Secret values by name, for kinds that need them (for example a registry login).
     public var secrets: [String: String]
     /// The stage's log; everything written there is masked.

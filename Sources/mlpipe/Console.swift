@@ -1,14 +1,21 @@
 import Foundation
+import PipelineEngine
 import Synchronization
 
 /// Writes whole lines to stdout and stderr, one `write` each, under one lock, so that
 /// lines from concurrent stages never interleave mid-line.
+///
+/// A write to stdout that fails (a full disk behind `> file`, /dev/full) is kept, not
+/// dropped in silence: the callers render events and cannot stop for it, so `MLPipe.main`
+/// asks `stdoutFailure` before it exits and turns it into an environment error (exit 3).
+/// A closed pipe (EPIPE, `mlpipe runs | head -1`) is not a failure: the reader left.
+/// A failed write to stderr has nowhere left to be reported.
 final class Console: Sendable {
     static let shared = Console()
 
     /// Colour only on a terminal, and never when NO_COLOR is set.
     let colors: Bool
-    private let lock = Mutex(())
+    private let lock = Mutex<Int32>(0)
 
     init() {
         let env = ProcessInfo.processInfo.environment
@@ -18,18 +25,18 @@ final class Console: Sendable {
     func out(_ line: String) { write(line, fd: 1) }
     func error(_ line: String) { write(line, fd: 2) }
 
+    /// The errno of the first failed write to stdout, if any.
+    var stdoutFailure: Int32? {
+        let code = lock.withLock { $0 }
+        return code == 0 ? nil : code
+    }
+
     private func write(_ text: String, fd: Int32) {
         var bytes = Array(text.utf8)
         if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-        lock.withLock { _ in
-            bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n <= 0 { if errno == EINTR { continue }; return }
-                    offset += n
-                }
-            }
+        lock.withLock { failure in
+            let code = bytes.withUnsafeBytes { buffer in writeAll(buffer, to: fd) }
+            if code != 0 && code != EPIPE && fd == 1 && failure == 0 { failure = code }
         }
     }
 

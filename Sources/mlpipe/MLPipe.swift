@@ -17,6 +17,19 @@ struct MLPipe: AsyncParsableCommand {
     /// Runs the command and sets the exit status in one place:
     /// 0 ok, 1 a stage failed, 2 usage or definition, 3 environment, 130 interrupt.
     static func main() async {
+        let code = await runCommand()
+        // Output that could not be written (stdout on a full disk) makes a command that
+        // otherwise succeeded, or only had a failed stage, an environment error.
+        if code == 0 || code == 1, let failure = Console.shared.stdoutFailure {
+            Console.shared.error("mlpipe: error: cannot write to standard output: \(String(cString: strerror(failure))); "
+                + "free space where it is redirected, or redirect it elsewhere")
+            Foundation.exit(3)
+        }
+        Foundation.exit(code)
+    }
+
+    /// Runs the command line's command and returns its exit status.
+    static func runCommand() async -> Int32 {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -24,21 +37,22 @@ struct MLPipe: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            return 0
         } catch let error as EngineError {
             Console.shared.error(render(error))
-            Foundation.exit(error.category == .definition ? 2 : 3)
+            return error.category == .definition ? 2 : 3
         } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
+            return exit.rawValue
         } catch {
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 0 {
                 // --help and --version print to stdout.
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                return 0
             }
             Console.shared.error(fullMessage(for: error))
             // argument-parser's own usage errors (64) are usage errors: 2.
-            Foundation.exit(code.rawValue == 64 || code == .validationFailure ? 2 : code.rawValue)
+            return code.rawValue == 64 || code == .validationFailure ? 2 : code.rawValue
         }
     }
 

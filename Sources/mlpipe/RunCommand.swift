@@ -58,7 +58,7 @@ func finish(_ report: RunReport, junit: String?) throws {
         do {
             try Data(JUnitReport.xml(report).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
         } catch {
-            throw EngineError(.environment, "cannot write the JUnit report to \(junit): \(error.localizedDescription)")
+            throw EngineError(.environment, "cannot write the JUnit report to \(junit): \(error.localizedDescription)", cause: error)
         }
     }
     if let first = report.environmentFailures.first, report.status == .failed {
@@ -67,31 +67,4 @@ func finish(_ report: RunReport, junit: String?) throws {
     }
     let code = RunExit.code(for: report.status.rawValue)
     if code != 0 { throw ExitCode(code) }
-}
-
-/// Ctrl-C (and SIGTERM) cancel the run's task: running stages end their process groups
-/// and are recorded as cancelled, and mlpipe exits 130. A second Ctrl-C exits at once.
-enum Interrupts {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let task = Task { try await body() }
-        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            let count = Counter()
-            source.setEventHandler {
-                if count.increment() > 1 { _exit(130) }
-                task.cancel()
-            }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
-        return try await task.value
-    }
-
-    final class Counter: @unchecked Sendable {
-        // Only touched from the signal source's handler, which Dispatch runs serially.
-        private var value = 0
-        func increment() -> Int { value += 1; return value }
-    }
 }

@@ -169,3 +169,26 @@ func waitFor(_ what: String, timeout: Double = 30, _ condition: () throws -> Boo
     }
     throw HarnessError(description: "timed out waiting for \(what)")
 }
+
+/// Whether `pid` runs: it exists and is not a zombie (an orphan whose reaper is slow).
+func isAlive(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    return !stat[close...].dropFirst().trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+}
+
+/// The pid that a stage wrote to `path` (`echo $$ > "$MAIN"`, `echo $! > "$CHILD"`).
+func readPid(_ path: String) throws -> pid_t {
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    guard let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else {
+        throw HarnessError(description: "no pid in \(path): '\(text)'")
+    }
+    return pid
+}
+
+/// Kills, by pid, those of `pids` that still run: what a test started (through
+/// mlpipe's stages) and must not leave behind. Call it from a `defer`.
+func endSurvivors(_ pids: [pid_t]) {
+    for pid in pids where isAlive(pid) { kill(pid, SIGKILL) }
+}

@@ -20,11 +20,15 @@ struct RobustnessTests {
 
     @Test("a run killed with SIGKILL is shown as interrupted by the next command, and its half output never enters the store")
     func sigkill() throws {
-        let pipeline = "version: 1\nname: k\nstages:\n  slow:\n    run: echo partial > ${{ outputs.out }}; touch \"$READY\"; sleep 60\n    outputs: { out: out.txt }\n"
+        let pipeline = "version: 1\nname: k\nstages:\n  slow:\n    run: echo partial > ${{ outputs.out }}; sleep 60 & echo $! > \"$CHILD\"; echo $$ > \"$MAIN\"; touch \"$READY\"; wait\n    outputs: { out: out.txt }\n"
         let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
         let ready = repo.path("ready")
-        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": ready])
+        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root,
+                                       env: ["READY": ready, "MAIN": repo.path("main"), "CHILD": repo.path("child")])
         try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
+        // The stage's group outlives a SIGKILLed mlpipe: the test ends it by its pids.
+        let pids = [try readPid(repo.path("main")), try readPid(repo.path("child"))]
+        defer { endSurvivors(pids) }
         kill(process.process.processIdentifier, SIGKILL)
         _ = try? process.finish()
         let runs = try repo.mlpipe("runs", "--json").json() as? [[String: Any]] ?? []
@@ -32,8 +36,6 @@ struct RobustnessTests {
         #expect(try repo.statuses()["slow"] == "cancelled")
         let objects = FileManager.default.enumerator(atPath: repo.path("workspace/objects/sha256"))?.allObjects ?? []
         #expect(objects.isEmpty, "no object was stored: \(objects)")
-        // The stage's orphaned shell is in its own group; end it so the test leaves nothing behind.
-        _ = try? runProcess("/usr/bin/pkill", ["-f", "sleep 60"], in: repo.root)
     }
 
     @Test("SIGINT cancels running stages with their whole process group, records cancelled and exits 130")
@@ -43,23 +45,25 @@ struct RobustnessTests {
             name: i
             stages:
               slow:
-                run: (sleep 300; echo late > "$LEAK") & touch "$READY"; wait
+                run: sleep 300 & echo $! > "$CHILD"; touch "$READY"; wait
               later:
                 run: echo never
                 needs: [slow]
 
             """
         let repo = try TempRepo(files: ["pipelines/i.yaml": pipeline])
-        let ready = repo.path("ready"), leak = repo.path("leak")
-        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": ready, "LEAK": leak])
+        let ready = repo.path("ready")
+        let process = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": ready, "CHILD": repo.path("child")])
         try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
+        let child = try readPid(repo.path("child"))
+        defer { endSurvivors([child]) }
         kill(process.process.processIdentifier, SIGINT)
         let result = try process.finish(timeout: 30)
         #expect(result.status == 130, "\(result)")
+        #expect(result.stderr.contains("mlpipe: stopping 1 running stage (slow); waiting up to 10s for it to exit"), "\(result)")
         #expect(try repo.statuses() == ["slow": "cancelled", "later": "cancelled"])
         #expect(try repo.show()["status"] as? String == "cancelled")
-        let survivors = try runProcess("/usr/bin/pgrep", ["-f", "sleep 300"], in: repo.root)
-        #expect(survivors.stdout.isEmpty, "the background child was killed with its group")
+        try waitFor("the background child \(child) to be gone with its group", timeout: 5) { !isAlive(child) }
     }
 
     @Test("cache gc refuses while a run is in progress")
@@ -81,6 +85,11 @@ struct Started {
     var process: Process
     var out: URL
     var err: URL
+
+    /// What the process has written to stderr so far.
+    var stderrSoFar: String {
+        String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self)
+    }
 
     func finish(timeout: Double = 120) throws -> Outcome {
         let deadline = Date().addingTimeInterval(timeout)
