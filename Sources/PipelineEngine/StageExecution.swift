@@ -92,6 +92,13 @@ struct StageExecution: Sendable {
             return finish(&record, status: .failed, error: masker.mask("\(error.location.file):\(error.location.line):\(error.location.column): \(error.message)"), tail: [])
         }
 
+        let bound: BoundKind
+        do {
+            bound = try kind.bind(execContext.with, stage: stage)
+        } catch {
+            return finish(&record, status: .failed, error: masker.mask(error.description), tail: [])
+        }
+
         let attempts = stage.retries + 1
         var lastFailure: StageFailure?
         for attempt in 1...attempts {
@@ -102,7 +109,7 @@ struct StageExecution: Sendable {
                 context.events(.stageStarted(stage: stage.name, attempt: attempt, at: Date()))
             }
             do {
-                let result = try await kind.run(execContext)
+                let result = try await bound.run(execContext)
                 record.exitCode = result.exitCode
                 lastFailure = nil
                 break

@@ -5,7 +5,7 @@ import PipelineSpec
 
 /// `kind: validate`: the gate before a model is packaged or deployed.
 ///
-/// Reads `with:` (`ValidateSettings`), hands the model to `ModelValidator` — which scans
+/// Gets its `with:` as `ValidateSettings`, hands the model to `ModelValidator` — which scans
 /// every file statically and checks format, size, digest and signature — and writes the
 /// result as JSON to the `report` output if the stage declares one, else to
 /// `report.json` in the stage's folder. The report is written before the verdict is
@@ -24,19 +24,12 @@ public struct ValidateKind: StageKind {
     public init() {}
 
     public var schema: KindSchema {
-        KindSchema(name: "validate", required: ValidateSettings.required, optional: ValidateSettings.optional,
-                   checkValue: { key, value in ValidateSettings.problem(key: key, value: value) })
+        KindSchema(name: "validate", settings: ValidateSettings.self)
     }
 
     public var implementationVersion: String { "1" }
 
-    public func run(_ context: StageContext) async throws -> StageResult {
-        let settings: ValidateSettings
-        do {
-            settings = try ValidateSettings(context.with)
-        } catch {
-            throw StageFailure(error.description)
-        }
+    public func run(_ context: StageContext, settings: ValidateSettings) async throws -> StageResult {
         let root = context.repositoryRoot
         let path = settings.model.hasPrefix("/") ? settings.model : root + "/" + settings.model
         let name = Self.relative(path, to: root)
