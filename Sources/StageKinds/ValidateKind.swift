@@ -24,11 +24,14 @@ public struct ValidateKind: StageKind {
     public init() {}
 
     public var schema: KindSchema {
-        KindSchema(name: "validate", settings: ValidateSettings.self)
+        KindSchema(name: "validate", settings: ValidateSettings.self, results: ["format", "verdict", "sha256"])
     }
 
     public var implementationVersion: String { "1" }
 
+    /// Scans and checks the model; on success returns its results: `format` (the detected
+    /// format, as `report.json` has it), `verdict` (`safe`) and `sha256` (`sha256:<hex>` of
+    /// a single-file model; null for a folder, which has no one digest).
     public func run(_ context: StageContext, settings: ValidateSettings) async throws -> StageResult {
         let root = context.repositoryRoot
         let path = settings.model.hasPrefix("/") ? settings.model : root + "/" + settings.model
@@ -58,7 +61,11 @@ public struct ValidateKind: StageKind {
             let more = problems.count > 1 ? "; \(problems.count - 1) more in the report" : ""
             throw StageFailure(first + more)
         }
-        return StageResult()
+        return StageResult(results: [
+            "format": .string(report.format.rawValue),
+            "verdict": .string(report.verdict.rawValue),
+            "sha256": report.sha256.map(Value.string) ?? .null,
+        ])
     }
 
     /// `path` relative to `root` when it is inside it.

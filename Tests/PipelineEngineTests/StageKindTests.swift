@@ -2,6 +2,7 @@ import Foundation
 import PipelineEngine
 import PipelineSpec
 import RunStore
+import StageKinds
 import Testing
 
 /// The `with:` of a `greet` stage.
@@ -123,6 +124,28 @@ struct StageKindTests {
             #expect("\(error)" == "kind 'greet' returned result 'extra', which its schema does not declare; "
                         + "add it to the kind's `KindSchema.results`")
         }
+    }
+
+    @Test("validate, run alone, returns the model's format, verdict and digest; a folder has no digest")
+    func validateResults() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // pickle protocol 2 of an empty dict: PROTO 2, EMPTY_DICT, BINPUT 0, STOP.
+        try FileManager.default.createDirectory(atPath: folder + "/model", withIntermediateDirectories: true)
+        try Data([0x80, 0x02, 0x7D, 0x71, 0x00, 0x2E]).write(to: URL(fileURLWithPath: folder + "/model/m.pkl"))
+        let stage = Stage(name: "validate", location: .init(file: "p.yaml", line: 1, column: 1), kind: "validate")
+        var context = try context(in: folder)
+        context.outputs = ["report": folder + "/report.json"]
+
+        let file = try await ValidateKind().bind(["model": .string("model/m.pkl")], stage: stage).run(context)
+        let report = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: folder + "/report.json"))) as? [String: Any])
+        let digest = try #require(report["sha256"] as? String)
+        #expect(digest.hasPrefix("sha256:") && digest.count == 71)
+        #expect(file.results == ["format": .string("pickle"), "verdict": .string("safe"), "sha256": .string(digest)])
+
+        let tree = try await ValidateKind().bind(["model": .string("model")], stage: stage).run(context)
+        #expect(tree.results == ["format": .string("pickle"), "verdict": .string("safe"), "sha256": .null])
     }
 
     @Test("a registered kind runs with the run's context, and a new version of it changes the cache key")
