@@ -33,6 +33,8 @@ extension SettingsDecoder {
         var named: [SettingsPath: Set<String>] = [:]
         /// Mappings whose keys the type listed (`allKeys`), so that it judged each itself.
         var listed: Set<SettingsPath> = []
+        /// Mappings opened with a `CaseIterable` key type, whose `named` keys are all there are.
+        var enumerated: Set<SettingsPath> = []
     }
 
     /// One attempt at decoding: which values it sets aside, and what it asked for.
@@ -61,6 +63,7 @@ extension SettingsDecoder {
             keys.accepted[path, default: []].formUnion(members.filter { Key(stringValue: $0) != nil })
             if let cases = type as? any CaseIterable.Type {
                 keys.named[path, default: []].formUnion(Self.names(of: cases))
+                keys.enumerated.insert(path)
             }
         }
 

@@ -159,7 +159,9 @@ public enum SettingsDecoder {
     }
 
     /// Every key of a mapping the type opened that no key type of it accepts, and, after
-    /// an attempt that got through (`completed`), that the attempt never asked for.
+    /// an attempt that got through (`completed`), that the attempt never asked for. The
+    /// keys a did-you-mean chooses from are listed only when they are all known: after
+    /// such an attempt, or from a `CaseIterable` key type.
     static func unknownKeys(_ keys: KeyRecord, completed: Attempt?, stage: Stage, suggest: Bool) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         for (path, members) in keys.members.sorted(by: { $0.key.description < $1.key.description })
@@ -169,8 +171,15 @@ public enum SettingsDecoder {
                 unknown.formUnion(Set(members).subtracting(completed.requested[path] ?? []))
             }
             let named = (keys.named[path] ?? []).sorted()
+            // The keys are listed only when all of them are known; otherwise only a did-you-mean.
+            let listable = keys.enumerated.contains(path) || completed?.opened.contains(path) == true
             for key in unknown.sorted() {
-                let hint = Suggestions.hint(for: key, in: named, listing: "its keys", suggest: suggest)
+                var hint = ""
+                if listable {
+                    hint = Suggestions.hint(for: key, in: named, listing: "its keys", suggest: suggest)
+                } else if suggest, let suggestion = Suggestions.closest(to: key, in: named) {
+                    hint = "; did you mean '\(suggestion)'?"
+                }
                 let message = path.isRoot
                     ? "unknown `with:` key '\(key)' for kind '\(stage.kind)'\(hint)"
                     : "\(path.shown): unknown key '\(key)'\(hint)"
