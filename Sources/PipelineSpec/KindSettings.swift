@@ -27,6 +27,10 @@
 /// }
 /// ```
 ///
+/// A key is unknown when `CodingKeys` has no case for it. Declare `CodingKeys`
+/// `CaseIterable` (as `validate` does) so that "did you mean" and "its keys are" choose
+/// among all keys even when a bad value stops the decode early.
+///
 /// At lint time a value that holds a `${{ }}` expression is not known yet: it decodes as a
 /// placeholder (a `String` gets the expression's text, a number 0, a boolean false), and
 /// whatever fails because of it is not reported then, but when the stage starts.
