@@ -5,6 +5,8 @@ import PipelineSpec
 ///
 /// A non-zero exit fails the stage with the exit code; the timeout applies per attempt.
 public struct CommandKind: StageKind {
+    public typealias Settings = NoSettings
+
     public init() {}
 
     public var schema: KindSchema {
@@ -13,7 +15,7 @@ public struct CommandKind: StageKind {
 
     public var implementationVersion: String { "1" }
 
-    public func run(_ context: StageContext) async throws -> StageResult {
+    public func run(_ context: StageContext, settings: NoSettings) async throws -> StageResult {
         guard let command = context.command else {
             throw StageFailure("stage \(context.stageName) has no run: line")
         }

@@ -16,7 +16,7 @@ extension StageExecution {
     }
 
     /// Looks the key up and, on a hit, puts its outputs into this run's folder.
-    func takeCached(key: StageKey, record: inout StageRecord) async -> CacheOutcome {
+    func takeCached(kind: any StageKind, key: StageKey, record: inout StageRecord) async -> CacheOutcome {
         let found: StageCache.LookUp
         do {
             found = try await cache.lookUp(key.text)
@@ -31,6 +31,9 @@ extension StageExecution {
             return .runs(reason)
         case .hit(let value):
             hit = value
+        }
+        if kind.cachedResultsLiveOutside, let why = await stillHolds(hit, kind: kind) {
+            return .runs(why)
         }
         let outputs: [String: OutputRecord]
         do {
@@ -63,6 +66,22 @@ extension StageExecution {
         record.resultsJSON = hit.entry.resultsJSON
         record.reason = "cached: same key as run #\(hit.runID)"
         return .taken(await finish(&record, status: .cached, outputs: outputs, metrics: hit.metrics, results: hit.results))
+    }
+
+    /// Asks the kind whether a hit's results (a pushed image, a registered version) still
+    /// exist; nil when they do, else why the stage runs again. Its log is the stage's log.
+    func stillHolds(_ hit: StageCache.Hit, kind: any StageKind) async -> String? {
+        let logPath = context.workspace.logPath(run: runID, stage: stage.name)
+        do {
+            let log = try LogSink(path: logPath, masker: masker)
+            defer { try? log.close() }   // only the check's own lines; its verdict is what counts
+            let execContext = try stageContext(kind: kind, log: log)
+            let bound = try kind.bind(execContext.with, stage: stage)
+            if try await bound.verifyCached(hit.results, execContext) { return nil }
+            return "the cached result of run #\(hit.runID) no longer exists outside the workspace (the \(stage.kind) kind's check); computing it again"
+        } catch {
+            return "the cached result of run #\(hit.runID) could not be checked (\(masker.mask("\(error)"))); computing it again"
+        }
     }
 
     /// Carries a result over from the run that `mlpipe rerun` repeats.

@@ -57,7 +57,7 @@ struct StageExecution: Sendable {
 
         var reason: String
         if cacheable && !forced {
-            switch await takeCached(key: key, record: &record) {
+            switch await takeCached(kind: kind, key: key, record: &record) {
             case .taken(let result): return result
             case .failed(let result): return result
             case .runs(let why): reason = why
@@ -97,8 +97,15 @@ struct StageExecution: Sendable {
             return await finish(&record, status: .failed, error: masker.mask(error.located))
         }
 
+        let bound: BoundKind
+        do {
+            bound = try kind.bind(execContext.with, stage: stage)
+        } catch {
+            return await finish(&record, status: .failed, error: masker.mask(error.description))
+        }
+
         let result: StageResult
-        switch await attempt(kind: kind, context: execContext, log: log, record: &record) {
+        switch await attempt(bound, context: execContext, log: log, record: &record) {
         case .success(let value): result = value
         case .failure(let failure):
             let status: StageStatus = failure.reason == .cancelled ? .cancelled : .failed
@@ -151,7 +158,7 @@ struct StageExecution: Sendable {
     }
 
     /// Runs the kind up to `retries + 1` times; stops at the first success or cancellation.
-    func attempt(kind: any StageKind, context execContext: StageContext, log: LogSink,
+    func attempt(_ bound: BoundKind, context execContext: StageContext, log: LogSink,
                  record: inout StageRecord) async -> Result<StageResult, StageFailure> {
         let attempts = stage.retries + 1
         var lastFailure = StageFailure("not started")
@@ -163,7 +170,7 @@ struct StageExecution: Sendable {
                 context.events(.stageStarted(stage: stage.name, attempt: attempt, at: Date()))
             }
             do {
-                let result = try await kind.run(execContext)
+                let result = try await bound.run(execContext)
                 record.exitCode = result.exitCode
                 return .success(result)
             } catch let failure as StageFailure {

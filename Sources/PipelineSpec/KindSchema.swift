@@ -1,15 +1,18 @@
-/// What a stage kind accepts, as the engine registers it, so that the loader can check
-/// every stage's `kind`, `run:` and `with:` keys before anything runs.
+/// What a stage kind accepts and returns, as the engine registers it, so that the loader
+/// can check every stage's `kind`, `run:`, `with:` and `stages.NAME.results.KEY`
+/// references before anything runs.
 ///
 /// The loader knows no kind by itself: `command`, `validate`, … are all supplied by the
-/// engine. A kind whose `required` and `optional` are both empty takes no `with:` at all.
+/// engine. The `with:` schema is the settings type alone (`KindSettings`): the loader
+/// decodes each stage's `with:` into it with `SettingsDecoder`.
 public struct KindSchema: Sendable {
     /// The kind's name as written in `kind:`.
     public var name: String
-    /// `with:` keys that must be present.
-    public var required: Set<String>
-    /// `with:` keys that may be present.
-    public var optional: Set<String>
+    /// The type its `with:` is decoded into; `NoSettings` for a kind that takes none.
+    public var settings: any KindSettings.Type
+    /// The names of the results the kind returns (`StageResult.results`), which a later
+    /// stage reads as `${{ stages.NAME.results.KEY }}`; the loader refuses any other KEY.
+    public var results: [String]
     /// Whether a stage of this kind may have `run:`.
     public var runAllowed: Bool
     /// Whether a stage of this kind must have `run:` (implies `runAllowed`).
@@ -17,27 +20,16 @@ public struct KindSchema: Sendable {
     /// Whether results are cached unless the stage says `cache: false` (false for kinds
     /// with effects outside the workspace, such as deploy).
     public var cachedByDefault: Bool
-    /// Checks one `with:` value that holds no expression, at lint time; returns what is
-    /// wrong and how to fix it (reported as it is, at the value's line and column), or nil. A value with `${{ }}` in it is checked by the
-    /// kind when the stage starts, once it is known. nil: values are not checked early.
-    ///
-    /// So that `format: onx` is reported as `FILE:LINE:COL: error:` by `mlpipe lint`
-    /// before anything runs, rather than when the stage gets to it.
-    public var checkValue: (@Sendable (_ key: String, _ value: Value) -> String?)?
 
-    /// Creates a schema; by default a kind takes no `with:` keys and no `run:`.
-    public init(name: String, required: Set<String> = [], optional: Set<String> = [],
-                runAllowed: Bool = false, runRequired: Bool = false, cachedByDefault: Bool = true,
-                checkValue: (@Sendable (_ key: String, _ value: Value) -> String?)? = nil) {
-        self.checkValue = checkValue
+    /// Creates a schema; by default a kind takes no `with:`, returns no results and takes
+    /// no `run:`.
+    public init(name: String, settings: any KindSettings.Type = NoSettings.self, results: [String] = [],
+                runAllowed: Bool = false, runRequired: Bool = false, cachedByDefault: Bool = true) {
         self.name = name
-        self.required = required
-        self.optional = optional
+        self.settings = settings
+        self.results = results
         self.runAllowed = runAllowed || runRequired
         self.runRequired = runRequired
         self.cachedByDefault = cachedByDefault
     }
-
-    /// Every `with:` key the kind knows.
-    var knownKeys: Set<String> { required.union(optional) }
 }

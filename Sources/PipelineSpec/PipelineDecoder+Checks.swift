@@ -133,8 +133,21 @@ extension PipelineDecoder {
                 guard other.metrics != nil else {
                     return fail("stage '\(member)' has no metrics file for '\(written)'; add `metrics: metrics.json` to it")
                 }
+            case "results":
+                guard path.count == 4 else {
+                    return fail("'\(written)' is not a result; write stages.\(member).results.NAME")
+                }
+                // A stage of an unknown kind is reported as that.
+                let results = kinds[other.kind]?.results ?? []
+                guard results.contains(path[3]) || kinds[other.kind] == nil else {
+                    let fix = results.isEmpty
+                        ? "; kind '\(other.kind)' returns no results"
+                        : sink.hint(for: path[3], in: results.sorted(), listing: "its results")
+                    return fail("unknown result '\(path[3])' of stage '\(member)' in expression\(fix)")
+                }
             default:
-                return fail("unknown field in '\(written)'; write stages.\(member).outputs.NAME or stages.\(member).metrics.NAME")
+                return fail("unknown field in '\(written)'; write stages.\(member).outputs.NAME, "
+                            + "stages.\(member).metrics.NAME or stages.\(member).results.NAME")
             }
             return member
         case "secrets":

@@ -84,22 +84,28 @@ extension PipelineDecoder {
             stage.outputs = outputs(entry.value, context: context)
         }
 
+        // `with:` is checked against the kind's settings type unless it is not a mapping
+        // (reported as that); a missing key is reported at `with:`, or at the stage's name.
+        var withIsMapping = true
         if let entry = byKey["with"], !isNull(entry.value) {
             if let settings = entries(of: entry.value, what: "`with` of \(context)", example: "`model: model.onnx`") {
+                var locations = SettingsLocations(block: location(entry.keyNode))
                 for setting in settings {
-                    let value = templateValue(setting.value)
+                    let path = SettingsPath.root.appending(key: setting.key)
+                    locations.keys[path.description] = location(setting.keyNode)
+                    let value = templateValue(setting.value, at: path, locations: &locations)
                     stage.with[setting.key] = value
                     draft.otherTemplates += value.templates
                 }
-                if let schema {
-                    checkWith(settings, at: entry, schema: schema, context: context)
-                    checkValues(settings, of: stage, schema: schema)
-                }
+                stage.withLocations = locations
+            } else {
+                withIsMapping = false
             }
-        } else if let schema, !schema.required.isEmpty {
-            for key in schema.required.sorted() {
-                sink.error("\(context) is missing `with:` key '\(key)' required by kind '\(schema.name)'; "
-                           + "add it under `with:`", at: stage.location)
+        }
+        if let schema, withIsMapping {
+            let suggest = sink.diagnostics.count < DiagnosticSink.suggestionLimit
+            for diagnostic in SettingsDecoder.check(schema.settings, of: stage, suggest: suggest) {
+                sink.error(diagnostic.message, at: diagnostic.location)
             }
         }
 
@@ -242,48 +248,26 @@ extension PipelineDecoder {
         return components.joined(separator: "/")
     }
 
-    private func checkWith(_ settings: [Entry], at entry: Entry, schema: KindSchema, context: String) {
-        let known = schema.knownKeys
-        if known.isEmpty {
-            if !settings.isEmpty {
-                let fix = schema.name == "command" ? "pass values to the command in `run:` or `env:`" : "remove `with:`"
-                sink.error("kind '\(schema.name)' takes no `with:` settings; \(fix)", at: location(entry.keyNode))
-            }
-            return
-        }
-        for setting in settings where !known.contains(setting.key) {
-            sink.error("unknown `with:` key '\(setting.key)' for kind '\(schema.name)'"
-                       + sink.hint(for: setting.key, in: known.sorted(), listing: "its keys"),
-                       at: location(setting.keyNode))
-        }
-        let present = Set(settings.map(\.key))
-        for key in schema.required.sorted() where !present.contains(key) {
-            sink.error("\(context) is missing `with:` key '\(key)' required by kind '\(schema.name)'; add it under `with:`",
-                       at: location(entry.keyNode))
-        }
-    }
-
-    /// Hands every known `with:` value that holds no expression to the kind's check.
-    private func checkValues(_ settings: [Entry], of stage: Stage, schema: KindSchema) {
-        guard let check = schema.checkValue else { return }
-        let known = schema.knownKeys
-        for setting in settings where known.contains(setting.key) {
-            guard let value = stage.with[setting.key]?.literal, let problem = check(setting.key, value) else { continue }
-            sink.error(problem, at: location(setting.value))
-        }
-    }
-
-    private func templateValue(_ node: YAMLNode) -> TemplateValue {
+    /// A `with:` value as written, noting where it and every value and key inside it are.
+    private func templateValue(_ node: YAMLNode, at path: SettingsPath,
+                               locations: inout SettingsLocations) -> TemplateValue {
+        locations.values[path.description] = location(node)
         switch node.content {
         case .scalar:
             if case .string(let text)? = node.scalarValue { return .string(template(node, text: text)) }
             return .scalar(node.scalarValue ?? .null)
         case .sequence(let items):
-            return .array(items.map { templateValue($0) })
+            var values: [TemplateValue] = []
+            for (index, item) in items.enumerated() {
+                values.append(templateValue(item, at: path.appending(.index(index)), locations: &locations))
+            }
+            return .array(values)
         case .mapping:
             var members: [String: TemplateValue] = [:]
             for entry in entries(of: node, what: "a `with:` value", example: "`key: value`") ?? [] {
-                members[entry.key] = templateValue(entry.value)
+                let member = path.appending(key: entry.key)
+                locations.keys[member.description] = location(entry.keyNode)
+                members[entry.key] = templateValue(entry.value, at: member, locations: &locations)
             }
             return .object(members)
         }

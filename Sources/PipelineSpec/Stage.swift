@@ -20,6 +20,9 @@ public struct Stage: Sendable {
     public var outputs: [StageOutput]
     /// The kind's settings.
     public var with: [String: TemplateValue]
+    /// Where `with:` and each of its keys and values is written, for the diagnostics of
+    /// `SettingsDecoder` at lint time and when the stage starts.
+    public var withLocations: SettingsLocations
     /// Variables for this stage, on top of the pipeline's `env`.
     public var env: [String: Template]
     /// Seconds before the stage is stopped; nil for no limit.
@@ -35,10 +38,12 @@ public struct Stage: Sendable {
     /// `env`), sorted, without repeats.
     public var dependencies: [String]
 
-    /// Creates a stage; `dependencies` defaults to `needs` sorted.
+    /// Creates a stage; `dependencies` defaults to `needs` sorted, `withLocations` to
+    /// `location` for everything.
     public init(name: String, location: SourceLocation, kind: String, run: Template? = nil,
                 needs: [String] = [], inputs: [String] = [], outputs: [StageOutput] = [],
-                with: [String: TemplateValue] = [:], env: [String: Template] = [:],
+                with: [String: TemplateValue] = [:], withLocations: SettingsLocations? = nil,
+                env: [String: Template] = [:],
                 timeout: Double? = nil, retries: Int = 0, cache: Bool? = nil,
                 metrics: String? = nil, dependencies: [String]? = nil) {
         self.name = name
@@ -49,6 +54,7 @@ public struct Stage: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         self.with = with
+        self.withLocations = withLocations ?? SettingsLocations(block: location)
         self.env = env
         self.timeout = timeout
         self.retries = retries

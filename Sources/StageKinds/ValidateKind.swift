@@ -5,7 +5,7 @@ import PipelineSpec
 
 /// `kind: validate`: the gate before a model is packaged or deployed.
 ///
-/// Reads `with:` (`ValidateSettings`), hands the model to `ModelValidator` — which scans
+/// Gets its `with:` as `ValidateSettings`, hands the model to `ModelValidator` — which scans
 /// every file statically and checks format, size, digest and signature — and writes the
 /// result as JSON to the `report` output if the stage declares one, else to
 /// `report.json` in the stage's folder. The report is written before the verdict is
@@ -24,19 +24,15 @@ public struct ValidateKind: StageKind {
     public init() {}
 
     public var schema: KindSchema {
-        KindSchema(name: "validate", required: ValidateSettings.required, optional: ValidateSettings.optional,
-                   checkValue: { key, value in ValidateSettings.problem(key: key, value: value) })
+        KindSchema(name: "validate", settings: ValidateSettings.self, results: ["format", "verdict", "sha256"])
     }
 
     public var implementationVersion: String { "1" }
 
-    public func run(_ context: StageContext) async throws -> StageResult {
-        let settings: ValidateSettings
-        do {
-            settings = try ValidateSettings(context.with)
-        } catch {
-            throw StageFailure(error.description)
-        }
+    /// Scans and checks the model; on success returns its results: `format` (the detected
+    /// format, as `report.json` has it), `verdict` (`safe`) and `sha256` (`sha256:<hex>` of
+    /// a single-file model; null for a folder, which has no one digest).
+    public func run(_ context: StageContext, settings: ValidateSettings) async throws -> StageResult {
         let root = context.repositoryRoot
         let path = settings.model.hasPrefix("/") ? settings.model : root + "/" + settings.model
         let name = Self.relative(path, to: root)
@@ -65,7 +61,11 @@ public struct ValidateKind: StageKind {
             let more = problems.count > 1 ? "; \(problems.count - 1) more in the report" : ""
             throw StageFailure(first + more)
         }
-        return StageResult()
+        return StageResult(results: [
+            "format": .string(report.format.rawValue),
+            "verdict": .string(report.verdict.rawValue),
+            "sha256": report.sha256.map(Value.string) ?? .null,
+        ])
     }
 
     /// `path` relative to `root` when it is inside it.

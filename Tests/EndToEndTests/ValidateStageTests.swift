@@ -160,10 +160,10 @@ struct ValidateStageTests {
         let cases: [(String, String)] = [
             ("format: onx", "with.format: 'onx' is not a model format; use one of auto, pickle, joblib, numpy, pytorch,"),
             ("max_size: lots", "with.max_size: 'lots' is not a size;"),
-            ("allow: [os]", "with.allow: 'os' is not module.name or module.*;"),
+            ("allow: [os]", "with.allow[0]: 'os' is not module.name or module.*;"),
             ("sha256: abc", "with.sha256: 'abc' is not a SHA-256 digest;"),
             ("signature: { inputs: [{ name: x, dtype: float32, shape: [any] }] }",
-             "with.signature.inputs[0].shape: 'any' is not a size; use a whole number, or -1 for any size"),
+             "with.signature.inputs[0].shape[0]: 'any' is not a size; use a whole number, or -1 for any size"),
         ]
         for (setting, message) in cases {
             let repo = try gateRepo(with: #"{ model: "${{ stages.train.outputs.model }}", "# + setting + " }")

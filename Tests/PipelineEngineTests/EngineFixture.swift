@@ -12,10 +12,10 @@ import Synchronization
 /// stores only: no git, no SQLite, no processes.
 struct ProbeKind: StageKind {
     let probe: Probe
-    var schema: KindSchema { KindSchema(name: "probe", runAllowed: true) }
+    var schema: KindSchema { KindSchema(name: "probe", results: ["sha256", "size"], runAllowed: true) }
     var implementationVersion: String { "1" }
 
-    func run(_ context: StageContext) async throws -> StageResult {
+    func run(_ context: StageContext, settings: NoSettings) async throws -> StageResult {
         probe.started(context.stageName)
         defer { probe.ended(context.stageName) }
         if let delay = probe.delay(for: context.stageName) { try await Task.sleep(nanoseconds: delay) }
@@ -24,6 +24,24 @@ struct ProbeKind: StageKind {
             try Data("\(context.stageName) \(context.command ?? "")\n".utf8).write(to: URL(fileURLWithPath: path))
         }
         return StageResult(exitCode: 0, results: probe.results(for: context.stageName))
+    }
+}
+
+/// A probe whose results live outside the workspace (as a pushed image does): a hit is
+/// trusted only when `Probe.outsideStillExists` says so.
+struct ExternalKind: StageKind {
+    let probe: Probe
+    var schema: KindSchema { KindSchema(name: "external", results: ["sha256", "size"], runAllowed: true) }
+    var implementationVersion: String { "1" }
+    var cachedResultsLiveOutside: Bool { true }
+
+    func run(_ context: StageContext, settings: NoSettings) async throws -> StageResult {
+        try await ProbeKind(probe: probe).run(context, settings: settings)
+    }
+
+    func verifyCached(_ results: [String: Value], settings: NoSettings, context: StageContext) async throws -> Bool {
+        probe.state.withLock { $0.checked.append(results) }
+        return probe.state.withLock { $0.outsideStillExists }
     }
 }
 
@@ -36,6 +54,8 @@ final class Probe: Sendable {
         var failing: Set<String> = []
         var delays: [String: UInt64] = [:]
         var results: [String: [String: Value]] = [:]
+        var outsideStillExists = true
+        var checked: [[String: Value]] = []
     }
     let state = Mutex(State())
 
@@ -74,6 +94,7 @@ final class EngineFixture: Sendable {
     var kinds: KindRegistry {
         var kinds = KindRegistry.core
         kinds.register(ProbeKind(probe: probe))
+        kinds.register(ExternalKind(probe: probe))
         return kinds
     }
 

@@ -47,6 +47,49 @@ struct StageCacheTests {
         #expect(record.resultsJSON == #"{"sha256":"sha256:ab","size":3}"#)
     }
 
+    @Test("a result is usable downstream as stages.NAME.results.KEY, and a new value re-keys the stage that uses it")
+    func resultsFlowDownstream() async throws {
+        let fixture = try EngineFixture()
+        let yaml = """
+            version: 1
+            name: r
+            stages:
+              a: { kind: probe, run: a, outputs: { o: o.txt } }
+              b: { kind: probe, run: "use ${{ stages.a.results.sha256 }}", outputs: { o: o.txt } }
+
+            """
+        let pipeline = try fixture.pipeline(yaml)
+        #expect(pipeline.stage(named: "b")?.dependencies == ["a"], "the reference adds the edge")
+        fixture.probe.state.withLock { $0.results["a"] = ["sha256": .string("sha256:01")] }
+        let first = try await fixture.run(pipeline)
+        let output = try #require(try await fixture.store.outputs(runID: first.id).first { $0.stage == "b" })
+        #expect(try String(contentsOfFile: output.path, encoding: .utf8) == "b use sha256:01\n")
+        fixture.probe.state.withLock { $0.results["a"] = ["sha256": .string("sha256:02")] }
+        let second = try await fixture.run(pipeline, force: ["a"])
+        #expect(second.summaries.named("b")?.status == .succeeded)
+        #expect(second.summaries.named("b")?.reason == "run line changed (since run #\(first.id))")
+    }
+
+    @Test("a hit whose results live outside the workspace is checked first, and re-run when they are gone")
+    func verifyCachedBeforeTrustingAHit() async throws {
+        let fixture = try EngineFixture()
+        fixture.probe.state.withLock { $0.results["push"] = ["sha256": .string("sha256:aa")] }
+        let pipeline = try fixture.pipeline("version: 1\nname: x\nstages:\n  push: { kind: external, run: p, outputs: { o: o.txt } }\n")
+        let first = try await fixture.run(pipeline)
+        let second = try await fixture.run(pipeline)
+        #expect(second.summaries.named("push")?.status == .cached)
+        #expect(fixture.probe.state.withLock { $0.checked } == [["sha256": .string("sha256:aa")]])
+        fixture.probe.state.withLock { $0.outsideStillExists = false }
+        let third = try await fixture.run(pipeline)
+        #expect(third.summaries.named("push")?.status == .succeeded)
+        #expect(third.summaries.named("push")?.reason
+                == "the cached result of run #\(first.id) no longer exists outside the workspace (the external kind's check); computing it again")
+        let cachedKinds = try fixture.pipeline(Self.twoStages)
+        _ = try await fixture.run(cachedKinds)
+        _ = try await fixture.run(cachedKinds)
+        #expect(fixture.probe.state.withLock { $0.checked.count } == 2, "kinds whose results live in the workspace are not checked")
+    }
+
     @Test("a changed param re-runs the stage and says which param changed, and since which run")
     func explanation() async throws {
         let fixture = try EngineFixture()

@@ -5,15 +5,47 @@ import PipelineSpec
 let testKinds: [String: KindSchema] = {
     let schemas = [
         KindSchema(name: "command", runAllowed: true, runRequired: true),
-        KindSchema(name: "validate", required: ["model"], optional: ["format", "signature", "checksum", "max_size"]),
-        KindSchema(name: "serialize", required: ["model"], optional: ["name", "format"]),
-        KindSchema(name: "register", required: ["package"], optional: ["alias", "metrics", "password"]),
-        KindSchema(name: "deploy", required: ["package"], optional: ["target", "port"], cachedByDefault: false),
-        KindSchema(name: "smoke-test", required: ["endpoint", "requests"], optional: ["max_error_rate"],
-                   cachedByDefault: false),
+        KindSchema(name: "validate", settings: ValidateTestSettings.self, results: ["format", "verdict", "sha256"]),
+        KindSchema(name: "serialize", settings: SerializeTestSettings.self),
+        KindSchema(name: "register", settings: RegisterTestSettings.self, results: ["version"]),
+        KindSchema(name: "deploy", settings: DeployTestSettings.self, cachedByDefault: false),
+        KindSchema(name: "smoke-test", settings: SmokeTestSettings.self, cachedByDefault: false),
     ]
     return Dictionary(uniqueKeysWithValues: schemas.map { ($0.name, $0) })
 }()
+
+struct ValidateTestSettings: KindSettings {
+    var model: String
+    var format: String?
+    var signature: Value?
+    var checksum: String?
+    var max_size: Value?
+}
+
+struct SerializeTestSettings: KindSettings {
+    var model: String
+    var name: String?
+    var format: String?
+}
+
+struct RegisterTestSettings: KindSettings {
+    var package: String
+    var alias: String?
+    var metrics: Value?
+    var password: String?
+}
+
+struct DeployTestSettings: KindSettings {
+    var package: String
+    var target: String?
+    var port: Int?
+}
+
+struct SmokeTestSettings: KindSettings {
+    var endpoint: String
+    var requests: Value
+    var max_error_rate: Double?
+}
 
 /// The pipeline of DESIGN.md, written out in full.
 let irisPipeline = """

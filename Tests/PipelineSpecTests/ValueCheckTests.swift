@@ -1,19 +1,35 @@
 import Testing
 import PipelineSpec
 
+/// `with.port`: a port number, checked by its own type.
+private struct Port: Decodable, Sendable {
+    var number: Int
+    init(from decoder: any Decoder) throws {
+        number = try decoder.singleValueContainer().decode(Int.self)
+        guard (1...65_535).contains(number) else { throw SettingsError("\(number) is not a port; use 1 to 65535") }
+    }
+}
+
+/// `with.tags`: at most two.
+private struct Tags: Decodable, Sendable {
+    var names: [String]
+    init(from decoder: any Decoder) throws {
+        names = try decoder.singleValueContainer().decode([String].self)
+        guard names.count <= 2 else { throw SettingsError("at most 2 tags") }
+    }
+}
+
+private struct DeploySettings: KindSettings {
+    var package: String
+    var port: Port?
+    var tags: Tags?
+}
+
 @Suite("a kind's check of with: values at lint time")
 struct ValueCheckTests {
     static let kinds: [String: KindSchema] = [
         "command": KindSchema(name: "command", runAllowed: true, runRequired: true),
-        "deploy": KindSchema(name: "deploy", required: ["package"], optional: ["port", "tags"], cachedByDefault: false,
-                             checkValue: { key, value in
-                                 switch (key, value) {
-                                 case ("port", .int(let port)) where (1...65_535).contains(port): return nil
-                                 case ("port", _): return "with.port: \(value.canonicalJSON()) is not a port; use 1 to 65535"
-                                 case ("tags", .array(let tags)) where tags.count > 2: return "with.tags: at most 2 tags"
-                                 default: return nil
-                                 }
-                             }),
+        "deploy": KindSchema(name: "deploy", settings: DeploySettings.self, cachedByDefault: false),
     ]
 
     func lint(_ yaml: String) -> [String] {
