@@ -21,10 +21,12 @@ public protocol ArtifactStore: Sendable {
     /// is cheap and harmless.
     func store(path: String) async throws(StoreError) -> StoredObject
 
-    /// Re-creates `object` at `destination` (a hard link when possible, else a
-    /// copy), creating its parent folders. A folder is rebuilt from its manifest.
-    /// The result appears at once (temporary name, then rename), replacing what
-    /// was at `destination`.
+    /// Re-creates `object` at `destination`, creating its parent folders, so that
+    /// writing to the result can never change the store unnoticed: small files are
+    /// copied, large ones cloned or hard-linked after ``check(_:)``. A folder is
+    /// rebuilt from its manifest. The result appears at once (temporary name, then
+    /// rename), replacing what was at `destination`. Content that does not match its
+    /// digest is removed and reported as ``StoreError/Code/corrupt``, never handed out.
     func materialize(_ object: StoredObject, at destination: String) async throws(StoreError)
 
     /// Whether an object with `digest` is present.
@@ -48,4 +50,11 @@ public protocol ArtifactStore: Sendable {
     /// Takes a shared lease that keeps garbage collection away until released.
     /// Waits while a collection is running.
     func lease() async throws(StoreError) -> StoreLease
+
+    /// Whether `object` (and, for a tree, each file it lists) still has the content
+    /// its digest names: call it before trusting a cache hit. Cheap when nothing
+    /// changed; content found wrong is removed from the store and false returned, so
+    /// the caller makes the output again. Throws ``StoreError/Code/notFound`` for a
+    /// missing object.
+    func check(_ object: StoredObject) async throws(StoreError) -> Bool
 }

@@ -45,6 +45,11 @@ enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.system("read", path) }
         defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// The rest of the file open at `fd` (`path` names it in errors).
+    static func readAll(_ fd: Int32, path: String) throws(StoreError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -58,17 +63,25 @@ enum FileSystem {
         }
     }
 
-    /// Whether the file at `path` starts with `[`, as a manifest does.
-    static func startsWithBracket(_ path: String) -> Bool {
+    /// Whether the file at `path` starts with `[`, as a manifest does. Throws when
+    /// it cannot be read: an unreadable file is not known not to be a manifest.
+    static func startsWithBracket(_ path: String) throws(StoreError) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { throw StoreError.system("read", path) }
         defer { close(fd) }
         var byte: UInt8 = 0
-        return read(fd, &byte, 1) == 1 && byte == UInt8(ascii: "[")
+        while true {
+            let count = read(fd, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw StoreError.system("read", path) }
+            return count == 1 && byte == UInt8(ascii: "[")
+        }
     }
 
-    /// Writes `bytes` to a new file at `path` (which must not exist).
-    static func writeAll(_ bytes: [UInt8], to path: String, mode: mode_t) throws(StoreError) {
+    /// Writes `bytes` to a new file at `path` (which must not exist), then calls
+    /// `finish` with the open descriptor before closing it.
+    static func writeAll(_ bytes: [UInt8], to path: String, mode: mode_t,
+                         finish: (Int32) -> Void = { _ in }) throws(StoreError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StoreError.system("create", path) }
         defer { close(fd) }
@@ -76,6 +89,7 @@ enum FileSystem {
             Result { () throws(StoreError) in try FileDigest.writeAll(buffer, to: fd, path: path) }
         }
         try result.get()
+        finish(fd)
     }
 
     /// The names in `folder`, without `.` and `..`, in no particular order.
@@ -154,11 +168,18 @@ enum FileSystem {
 
 /// Reading times out of `stat` on both platforms.
 enum ObjectStat {
+    /// The modification time.
     static func time(_ info: stat) -> timespec {
         #if canImport(Darwin)
         return info.st_mtimespec
         #else
         return info.st_mtim
         #endif
+    }
+
+    /// Bytes the file takes on disk: its allocated 512-byte blocks, which is what
+    /// `du` counts (a sparse file takes less than its size, a small one a whole block).
+    static func diskBytes(_ info: stat) -> Int64 {
+        Int64(info.st_blocks) * 512
     }
 }

@@ -68,12 +68,37 @@ public final class InMemoryArtifactStore: ArtifactStore {
         return digest
     }
 
+    /// The bytes of `digest`, never wrong ones: an object whose bytes no longer
+    /// match (see ``corrupt(_:)``) is removed and reported, as the local store does.
     private func bytes(_ digest: Digest) throws(StoreError) -> [UInt8] {
         guard let bytes = state.withLock({ $0.objects[digest] }) else {
             throw StoreError(.notFound, "object \(digest) is not in the in-memory store; re-run the stage that makes it",
                              path: digest.description)
         }
+        let actual = SHA256Hasher.digest(of: bytes)
+        guard actual == digest else {
+            remove(digest)
+            throw StoreError(.corrupt, "object \(digest) was changed after it was stored (its content now has digest \(actual)); it was removed from the store, so the stage that made it runs again",
+                             path: digest.description)
+        }
         return bytes
+    }
+
+    public func check(_ object: StoredObject) throws(StoreError) -> Bool {
+        do throws(StoreError) {
+            let found = try bytes(object.digest)
+            guard object.kind == .tree else { return true }
+            guard let manifest = TreeManifest.decode(found) else {
+                throw StoreError(.corrupt, "object \(object.digest) is not a tree manifest", path: object.digest.description)
+            }
+            var intact = true
+            for entry in manifest.entries where !(try check(StoredObject(digest: entry.digest, kind: .file, size: entry.size))) {
+                intact = false
+            }
+            return intact
+        } catch where error.code == .corrupt {
+            return false
+        }
     }
 
     public func materialize(_ object: StoredObject, at destination: String) throws(StoreError) {

@@ -6,21 +6,32 @@ import Darwin
 #endif
 
 extension LocalArtifactStore {
-    /// Re-creates `object` at `destination`.
+    /// Re-creates `object` at `destination`, never handing out bytes that do not
+    /// match its digest.
     ///
-    /// A file is hard-linked to the object when the destination is on the same
-    /// file system (it is then read-only: it *is* the object), else copied with
-    /// mode 0644. A folder is rebuilt from its manifest in a temporary folder next
-    /// to `destination`, then renamed into place; executable files are always
-    /// copied (mode 0755), since a shared read-only inode cannot carry the bit for
-    /// one tree and not another. Whatever was at `destination` is replaced.
+    /// Each file is placed as the type's comment says: below ``copyBelow`` a copy
+    /// (mode 0644, or 0755 for an executable), hashed as it is written; from there
+    /// a clone where the file system has them, else a hard link (the read-only object
+    /// itself) once the object passed its check (``check(_:)``); executables are never
+    /// hard-linked, since one shared inode cannot carry the bit for one tree and not
+    /// another. A folder is rebuilt from its manifest, which is re-hashed first.
+    ///
+    /// The result appears at once: it is built under a temporary name next to
+    /// `destination` and renamed into place, replacing what was there. An object
+    /// whose content is wrong is removed from the store, and this throws
+    /// ``StoreError/Code/corrupt``; a missing one throws ``StoreError/Code/notFound``.
+    /// Either way the caller should make the output again.
     public func materialize(_ object: StoredObject, at destination: String) throws(StoreError) {
         try withSharedLock { () throws(StoreError) in
             let target = destination.count > 1 && destination.hasSuffix("/") ? String(destination.dropLast()) : destination
-            guard contains(object.digest) else {
-                throw StoreError(.notFound,
-                                 "object \(object.digest) is not in the store at '\(root)'; it was garbage-collected or never stored — re-run the stage that makes it",
-                                 path: path(of: object.digest))
+            // Looked up before anything is written, so that a missing object leaves no trace.
+            let manifest: TreeManifest?
+            switch object.kind {
+            case .file:
+                manifest = nil
+                guard contains(object.digest) else { throw missingObject(object.digest) }
+            case .tree:
+                manifest = try intactManifest(object.digest)
             }
             let parent = FileSystem.parentFolder(of: target)
             if !parent.isEmpty { try FileSystem.makeDirectories(parent) }
@@ -28,12 +39,7 @@ extension LocalArtifactStore {
             let temporary = FileSystem.temporaryName(in: folder, prefix: "." + FileSystem.baseName(of: target) + ".mlpipe-")
             var done = false
             defer { if !done { FileSystem.removeTree(temporary) } }
-            switch object.kind {
-            case .file:
-                try linkOrCopy(object.digest, to: temporary, executable: false)
-                try replace(target, with: temporary)
-            case .tree:
-                let manifest = try manifest(of: object.digest)
+            if let manifest {
                 guard mkdir(temporary, 0o755) == 0 else { throw StoreError.system("create", temporary) }
                 for entry in manifest.entries {
                     guard !entry.path.hasPrefix("/"), !entry.path.split(separator: "/").contains("..") else {
@@ -43,31 +49,72 @@ extension LocalArtifactStore {
                     let file = temporary + "/" + entry.path
                     let fileParent = FileSystem.parentFolder(of: file)
                     if fileParent != temporary { try FileSystem.makeDirectories(fileParent) }
-                    try linkOrCopy(entry.digest, to: file, executable: entry.executable)
+                    try emplace(entry.digest, size: entry.size, at: file, executable: entry.executable)
                 }
-                try replace(target, with: temporary)
+            } else {
+                try emplace(object.digest, size: object.size, at: temporary, executable: false)
             }
+            try replace(target, with: temporary)
             done = true
         }
     }
 
-    /// Hard-links the object to `file` or, across file systems or for an
-    /// executable, copies it.
-    private func linkOrCopy(_ digest: Digest, to file: String, executable: Bool) throws(StoreError) {
+    /// Makes `file` (which must not exist) hold the object `digest` of `size` bytes.
+    private func emplace(_ digest: Digest, size: Int64, at file: String, executable: Bool) throws(StoreError) {
         let source = path(of: digest)
-        if !executable && link(source, file) == 0 { return }
-        if !executable && errno == ENOENT && access(source, F_OK) != 0 {
-            throw StoreError(.notFound, "object \(digest) is missing from the store; run `mlpipe cache verify`", path: source)
-        }
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw StoreError.system("read", source) }
+        guard input >= 0 else {
+            if errno == ENOENT { throw missingObject(digest) }
+            throw StoreError.system("read", source)
+        }
         defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0 else { throw StoreError.system("read", source) }
         let mode: mode_t = executable ? 0o755 : 0o644
+        if Int64(info.st_size) >= copyBelow {
+            try requireIntact(digest, size: size, descriptor: input, info: info)
+            if try clone(input, to: file, mode: mode) { return }
+            if !executable && link(source, file) == 0 { return }
+            // Across file systems, or at the file system's limit of links: a copy.
+        }
+        try copyChecked(digest, from: input, info: info, to: file, mode: mode)
+    }
+
+    /// Clones the object open at `input` to a new `file`; false, leaving nothing
+    /// behind, where the file system has no clones.
+    private func clone(_ input: Int32, to file: String, mode: mode_t) throws(StoreError) -> Bool {
         let output = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard output >= 0 else { throw StoreError.system("create", file) }
         defer { close(output) }
-        _ = try FileDigest.stream(from: input, path: source, to: (output, file), progress: nil)
+        guard FileClone.reflink(from: input, to: output) else {
+            unlink(file)
+            return false
+        }
         fchmod(output, mode)   // not narrowed by the umask
+        return true
+    }
+
+    /// Copies the object open at `input` to a new `file`, hashing what it copies;
+    /// when that is not `digest`, removes the object and throws.
+    private func copyChecked(_ digest: Digest, from input: Int32, info: stat, to file: String, mode: mode_t) throws(StoreError) {
+        let source = path(of: digest)
+        guard lseek(input, 0, SEEK_SET) == 0 else { throw StoreError.system("read", source) }
+        let output = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard output >= 0 else { throw StoreError.system("create", file) }
+        defer { close(output) }
+        let (actual, _) = try FileDigest.stream(from: input, path: source, to: (output, file), progress: nil)
+        fchmod(output, mode)   // not narrowed by the umask
+        guard actual == digest else {
+            try discard(digest, inode: info)
+            throw corruptObject(digest, actual: actual)
+        }
+    }
+
+    /// The error for an object that is not in the store.
+    func missingObject(_ digest: Digest) -> StoreError {
+        StoreError(.notFound,
+                   "object \(digest) is not in the store at '\(root)'; it was garbage-collected, removed as damaged, or never stored — re-run the stage that makes it",
+                   path: path(of: digest))
     }
 
     /// Renames `temporary` to `target`. Over a file that is one atomic step; over

@@ -16,15 +16,37 @@ import Foundation
 /// and the file is renamed to its digest's name, which is atomic. Two processes
 /// storing the same content at once both succeed; whichever renames second
 /// replaces identical bytes or, seeing the object present, drops its file.
-/// Stored files are made read-only (0444). A file on the same file system as the
-/// store is hard-linked into `tmp/` instead of copied, so storing a 10 GB model
-/// costs one read (to hash it) and no writes — and the original file becomes
-/// the read-only object too, as DVC's protected mode does.
+/// Stored files are made read-only (0444) and stamped (``ObjectStamp``).
+///
+/// How bytes move between the store and run folders depends on the file's size
+/// (``copyBelow``), in both directions (`store` and `materialize`):
+/// - below 1 MiB, a copy, hashed as it is written: a run's file is its own inode, so
+///   writing to it can never change the store, and a copy out of the store never
+///   hands out bytes that do not match their digest;
+/// - from 1 MiB, a copy-on-write clone where the file system has them (btrfs, XFS):
+///   as independent as a copy, at no cost;
+/// - else a hard link, which shares the inode: a run's large output *is* the
+///   read-only object, as in DVC's protected mode, and storing a 10 GB model costs
+///   one read (to hash it) and no writes. Since root ignores the read-only mode,
+///   every hit first checks the object's size and stamp, re-hashes it when they do
+///   not match, and removes it when its content is wrong (see ``check(_:)``).
 public final class LocalArtifactStore: ArtifactStore {
     /// The store's root folder.
     public let root: String
-    /// Whether `store` may hard-link a source file instead of copying it.
+    /// Whether `store` may hard-link a large source file instead of copying it.
     public let hardLinksSources: Bool
+    /// Files smaller than this many bytes are copied in and out of the store, never
+    /// shared with a run folder.
+    ///
+    /// 1 MiB by default: one read and one write of the hashing buffer, about a
+    /// millisecond from the page cache (mostly hashing, at the 1.2 GB/s that `make
+    /// bench` measures; storing hashes anyway), and a duplicate of at most 1 MiB per
+    /// output per run, whatever the number of runs. Most outputs are that small (metrics,
+    /// reports, configs, small models), and for them the store is then immune to
+    /// writes through a run folder, with no check to pay. Above it, a copy costs time
+    /// and space in proportion to the file (a second and a gigabyte per run for a
+    /// 1 GiB model), while a hard link costs one `link(2)` and a `stat` per hit.
+    public let copyBelow: Int64
 
     let objectsFolder: String
     let temporaryFolder: String
@@ -32,11 +54,14 @@ public final class LocalArtifactStore: ArtifactStore {
 
     /// Opens (creating if needed) the store at `root`.
     ///
-    /// - Parameter hardLinksSources: set false to always copy stored files, leaving
-    ///   the originals untouched and writable.
-    public init(root: String, hardLinksSources: Bool = true) throws(StoreError) {
+    /// - Parameters:
+    ///   - hardLinksSources: set false to never hard-link stored files (they are
+    ///     cloned or copied), leaving the originals untouched and writable.
+    ///   - copyBelow: see ``copyBelow``.
+    public init(root: String, hardLinksSources: Bool = true, copyBelow: Int64 = 1 << 20) throws(StoreError) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.hardLinksSources = hardLinksSources
+        self.copyBelow = copyBelow
         objectsFolder = self.root + "/sha256"
         temporaryFolder = self.root + "/tmp"
         lockPath = self.root + "/lock"
@@ -78,10 +103,7 @@ public final class LocalArtifactStore: ArtifactStore {
     /// The manifest of the tree `digest`.
     public func manifest(of digest: Digest) throws(StoreError) -> TreeManifest {
         let bytes = try FileSystem.readAll(path(of: digest))
-        guard let manifest = TreeManifest.decode(bytes) else {
-            throw StoreError(.corrupt, "object \(digest) is not a tree manifest; it was stored as a file, or is damaged (run `mlpipe cache verify`)",
-                             path: path(of: digest))
-        }
+        guard let manifest = TreeManifest.decode(bytes) else { throw notAManifest(digest) }
         return manifest
     }
 
@@ -102,27 +124,93 @@ public final class LocalArtifactStore: ArtifactStore {
 
     // MARK: - Writing objects
 
-    /// Stores one file: hard-linked or copied into `tmp/`, hashed, renamed into place.
+    /// Stores one file: copied, cloned or hard-linked into `tmp/` (see the type's
+    /// comment), hashed, stamped, renamed into place.
     func storeFile(_ source: String) throws(StoreError) -> (Digest, Int64) {
+        // open follows a link to a file: the file is stored, not the link.
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw StoreError.system("read", source) }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0 else { throw StoreError.system("read", source) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw StoreError(.unsupportedFile, "'\(source)' is not a regular file; only files can be stored", path: source)
+        }
         let temporary = FileSystem.temporaryName(in: temporaryFolder)
         var placed = false
         defer { if !placed { unlink(temporary) } }
-        let digest: Digest, size: Int64
-        // AT_SYMLINK_FOLLOW: a link to a file stores the file, not the link.
-        if hardLinksSources && linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 {
-            (digest, size) = try FileDigest.sha256(path: temporary)
-        } else {
-            let input = open(source, O_RDONLY | O_CLOEXEC)
-            guard input >= 0 else { throw StoreError.system("read", source) }
-            defer { close(input) }
-            let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-            guard output >= 0 else { throw StoreError.system("create", temporary) }
-            defer { close(output) }
-            (digest, size) = try FileDigest.stream(from: input, path: source, to: (output, temporary), progress: nil)
-        }
-        try place(temporary, as: digest)
+        let output = try copyOrShare(source, input: input, size: Int64(info.st_size), to: temporary)
+        defer { close(output.fd) }
+        ObjectStamp.apply(to: output.fd, digest: output.digest)
+        try place(temporary, as: output.digest, size: output.size)
         placed = true
-        return (digest, size)
+        return (output.digest, output.size)
+    }
+
+    /// Makes `temporary` hold the content of `source` and hashes it; returns a
+    /// descriptor of `temporary` for the caller to stamp and close.
+    private func copyOrShare(_ source: String, input: Int32, size: Int64,
+                             to temporary: String) throws(StoreError) -> (fd: Int32, digest: Digest, size: Int64) {
+        func create() throws(StoreError) -> Int32 {
+            let fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+            guard fd >= 0 else { throw StoreError.system("create", temporary) }
+            return fd
+        }
+        if size >= copyBelow {
+            let clone = try create()
+            if FileClone.reflink(from: input, to: clone) {
+                let (digest, size) = try closingOnError { () throws(StoreError) in
+                    try FileDigest.stream(from: clone, path: temporary, to: nil, progress: nil)
+                } closing: { close(clone) }
+                return (clone, digest, size)
+            }
+            close(clone)
+            unlink(temporary)
+            // AT_SYMLINK_FOLLOW: a link to a file stores the file, not the link.
+            if hardLinksSources && linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 {
+                return try hashLinked(source, at: temporary)
+            }
+        }
+        let copy = try create()
+        let (digest, copied) = try closingOnError { () throws(StoreError) in
+            try FileDigest.stream(from: input, path: source, to: (copy, temporary), progress: nil)
+        } closing: { close(copy) }
+        return (copy, digest, copied)
+    }
+
+    /// Hashes `temporary`, a hard link to `source`, and makes sure nothing wrote to
+    /// it meanwhile: the stamp set next would otherwise vouch for bytes never hashed.
+    private func hashLinked(_ source: String, at temporary: String) throws(StoreError) -> (fd: Int32, digest: Digest, size: Int64) {
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.system("read", temporary) }
+        var before = stat(), after = stat()
+        let (digest, size) = try closingOnError { () throws(StoreError) in
+            guard fstat(fd, &before) == 0 else { throw StoreError.system("read", source) }
+            let result = try FileDigest.stream(from: fd, path: source, to: nil, progress: nil)
+            guard fstat(fd, &after) == 0 else { throw StoreError.system("read", source) }
+            return result
+        } closing: { close(fd) }
+        // Size and modification time, as the stamp itself: the change time would also
+        // move when another process links the same inode (a source that is an object).
+        let unchanged = before.st_size == after.st_size
+            && ObjectStat.time(before).tv_sec == ObjectStat.time(after).tv_sec
+            && ObjectStat.time(before).tv_nsec == ObjectStat.time(after).tv_nsec
+        guard unchanged else {
+            close(fd)
+            throw StoreError(.io, "'\(source)' changed while it was being stored; make sure nothing writes to a stage's outputs after the stage has ended, then run it again",
+                             path: source)
+        }
+        return (fd, digest, size)
+    }
+
+    /// Runs `body`, calling `cleanUp` (which closes a descriptor) only when it throws.
+    private func closingOnError<T>(_ body: () throws(StoreError) -> T, closing cleanUp: () -> Void) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch {
+            cleanUp()
+            throw error
+        }
     }
 
     /// Stores bytes held in memory (a manifest).
@@ -132,19 +220,29 @@ public final class LocalArtifactStore: ArtifactStore {
         let temporary = FileSystem.temporaryName(in: temporaryFolder)
         var placed = false
         defer { if !placed { unlink(temporary) } }
-        try FileSystem.writeAll(bytes, to: temporary, mode: 0o444)
-        try place(temporary, as: digest)
+        try FileSystem.writeAll(bytes, to: temporary, mode: 0o444) { fd in ObjectStamp.apply(to: fd, digest: digest) }
+        try place(temporary, as: digest, size: Int64(bytes.count))
         placed = true
         return digest
     }
 
     /// Renames the finished `temporary` file to the name of `digest`, or drops it
-    /// when the object is already there. On return `temporary` no longer exists.
-    private func place(_ temporary: String, as digest: Digest) throws(StoreError) {
+    /// when the object is already there and intact. On return `temporary` no longer
+    /// exists.
+    ///
+    /// An object already there whose size or stamp is off may have been written
+    /// through a run folder's hard link. `temporary` was hashed a moment ago, so it
+    /// replaces that object: cheaper than re-hashing the old one, and never wrong.
+    private func place(_ temporary: String, as digest: Digest, size: Int64) throws(StoreError) {
         let target = path(of: digest)
-        if access(target, F_OK) == 0 {
-            unlink(temporary)
-            return
+        var existing = stat()
+        if lstat(target, &existing) == 0 {
+            if ObjectStamp.matches(existing, digest: digest, size: size) {
+                unlink(temporary)
+                return
+            }
+        } else if errno != ENOENT {
+            throw StoreError.system("read", target)
         }
         // Read-only from here on; for a hard link this is the source's inode too.
         chmod(temporary, 0o444)
@@ -206,7 +304,10 @@ public final class LocalArtifactStore: ArtifactStore {
                 guard name.utf8.count == 62, let digest = Digest(parsing: "sha256:" + prefix + name) else { continue }
                 let path = folder + "/" + name
                 var info = stat()
-                guard lstat(path, &info) == 0 else { continue }   // removed meanwhile
+                guard lstat(path, &info) == 0 else {
+                    if errno == ENOENT { continue }   // removed meanwhile
+                    throw StoreError.system("read", path)
+                }
                 try body(digest, path, info)
             }
         }

@@ -37,21 +37,34 @@ public struct VerifyProblem: Sendable, Hashable {
 }
 
 /// What garbage collection did.
+///
+/// Bytes are what the file system got back, counted in allocated blocks as `du`
+/// counts them. An object whose inode is also linked from a run folder (a large
+/// output, hard-linked) frees nothing when the store lets it go: its bytes are
+/// ``heldBytes`` until the run folders that hold it are removed (`mlpipe runs prune`).
 public struct GCReport: Sendable, Hashable {
     /// Objects deleted.
     public var removed: Int
-    /// Bytes freed, objects and stale temporary files together.
+    /// Bytes freed on disk: objects whose last link went, emptied object folders,
+    /// and stale temporary files.
     public var freedBytes: Int64
     /// Objects left in the store.
     public var kept: Int
     /// Temporary files older than an hour (left by crashed writers) deleted.
     public var removedTemporaries: Int
+    /// Bytes of deleted objects still on disk because a run folder links them.
+    public var heldBytes: Int64
+    /// How many deleted objects a run folder still links.
+    public var heldObjects: Int
 
     /// Creates a report.
-    public init(removed: Int, freedBytes: Int64, kept: Int, removedTemporaries: Int = 0) {
+    public init(removed: Int, freedBytes: Int64, kept: Int, removedTemporaries: Int = 0,
+                heldBytes: Int64 = 0, heldObjects: Int = 0) {
         self.removed = removed
         self.freedBytes = freedBytes
         self.kept = kept
         self.removedTemporaries = removedTemporaries
+        self.heldBytes = heldBytes
+        self.heldObjects = heldObjects
     }
 }

@@ -176,6 +176,32 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         state.withLock { $0.runs.count }
     }
 
+    public func runsToPrune(_ selection: PruneSelection) -> [RunRecord] {
+        state.withLock { s in
+            let finished = s.runs.values.filter { $0.status != .running && (selection.status == nil || $0.status == selection.status) }
+                .sorted { ($0.id ?? 0) > ($1.id ?? 0) }
+            let kept = Set(finished.prefix(max(0, selection.keep ?? 0)).compactMap(\.id))
+            return finished.filter { run in
+                run.prunedAt == nil && !kept.contains(run.id ?? 0)
+                    && selection.endedBefore.map { (run.finishedAt ?? run.startedAt) < $0 } ?? true
+            }.reversed().map { run in
+                var listed = run
+                listed.pipelineSource = ""
+                return listed
+            }
+        }
+    }
+
+    public func markPruned(runIDs: [Int64], at date: Date) throws(RunStoreError) -> [Int64] {
+        try write("mark runs pruned") { (s: inout State) throws(RunStoreError) -> [Int64] in
+            runIDs.filter { id in
+                guard let run = s.runs[id], run.status != .running, run.prunedAt == nil else { return false }
+                s.runs[id]?.prunedAt = date
+                return true
+            }
+        }
+    }
+
     // MARK: CacheIndex
 
     public func cacheEntry(key: String) throws(RunStoreError) -> CacheEntry? {

@@ -3,11 +3,12 @@ internal import GRDB
 
 /// How a ``RunRecord`` maps to a row of the `run` table.
 extension RunRecord {
-    /// The columns a list reads: all but `pipeline_source`, which is last in the
-    /// table so that reading these never touches its overflow pages.
+    /// The columns a list reads: all but `pipeline_source`, which comes before
+    /// `pruned_at` in the table but is stored in overflow pages that a list never
+    /// reads (see ``Schema/addPrunedAt(_:)``).
     static let listColumns = """
         id, pipeline, pipeline_file, pipeline_digest, git_commit, git_branch, git_dirty, triggered_by, \
-        parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, params_json
+        parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, params_json, pruned_at
         """
 
     /// Every column, in ``init(row:)`` order.
@@ -38,7 +39,7 @@ extension RunRecord {
             id: try reader.value(0, "id"),
             pipeline: try reader.value(1, "pipeline"),
             pipelineFile: try reader.value(2, "pipeline_file"),
-            pipelineSource: row.count > 17 ? try reader.value(17, "pipeline_source") : "",
+            pipelineSource: row.count > 18 ? try reader.value(18, "pipeline_source") : "",
             pipelineDigest: try reader.value(3, "pipeline_digest"),
             paramsJSON: try reader.value(16, "params_json"),
             commit: try reader.value(4, "git_commit"),
@@ -52,6 +53,7 @@ extension RunRecord {
             version: try reader.value(12, "version"),
             host: try reader.value(13, "host"),
             pid: try reader.value(14, "pid"),
-            pidStartTime: try reader.value(15, "pid_start_time"))
+            pidStartTime: try reader.value(15, "pid_start_time"),
+            prunedAt: try reader.optionalDate(17, "pruned_at"))
     }
 }

@@ -58,8 +58,11 @@ public struct RunRecord: Sendable, Codable, Hashable {
     /// That process's start time, field 22 of `/proc/<pid>/stat` (clock ticks
     /// since boot), so that a pid reused by another process is not taken for it.
     public var pidStartTime: Int64
+    /// When `mlpipe runs prune` removed the run's folder (its outputs and logs); nil
+    /// while the folder is there. The record itself is never pruned.
+    public var prunedAt: Date?
 
-    /// A run record; `id`, `parentRun` and `finishedAt` are usually left out.
+    /// A run record; `id`, `parentRun`, `finishedAt` and `prunedAt` are usually left out.
     public init(
         id: Int64? = nil,
         pipeline: String,
@@ -78,7 +81,8 @@ public struct RunRecord: Sendable, Codable, Hashable {
         version: String,
         host: String,
         pid: Int32,
-        pidStartTime: Int64
+        pidStartTime: Int64,
+        prunedAt: Date? = nil
     ) {
         self.id = id
         self.pipeline = pipeline
@@ -98,5 +102,6 @@ public struct RunRecord: Sendable, Codable, Hashable {
         self.host = host
         self.pid = pid
         self.pidStartTime = pidStartTime
+        self.prunedAt = prunedAt
     }
 }

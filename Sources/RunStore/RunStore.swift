@@ -76,6 +76,17 @@ public protocol RunStore: Sendable {
 
     /// How many runs the store holds.
     func runCount() async throws(RunStoreError) -> Int
+
+    /// The finished runs whose folders `selection` picks for `mlpipe runs prune`,
+    /// oldest first: never a `running` run, nor one already pruned. List results,
+    /// with an empty `pipelineSource`.
+    func runsToPrune(_ selection: PruneSelection) async throws(RunStoreError) -> [RunRecord]
+
+    /// Records, in one transaction, that the folders of `runIDs` were removed at
+    /// `date`, and returns the ids it marked: a run that is `running`, already pruned
+    /// or unknown is left as it is. The record stays, with its stages and outputs,
+    /// so `runs`, `runs show` and `runs diff` still show it.
+    func markPruned(runIDs: [Int64], at date: Date) async throws(RunStoreError) -> [Int64]
 }
 
 extension RunStore {

@@ -13,6 +13,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 runs, stages, outputs, cache entries", migrate: createRunHistory)
         migrator.registerMigration("v2 stage results and warnings, cache entry results", migrate: addResults)
+        migrator.registerMigration("v3 run.pruned_at", migrate: addPrunedAt)
         return migrator
     }()
 
@@ -120,5 +121,21 @@ enum Schema {
             ALTER TABLE stage ADD COLUMN warnings_json TEXT;
             ALTER TABLE cache_entry ADD COLUMN results_json TEXT;
             """)
+    }
+
+    /// `run.pruned_at`: when `mlpipe runs prune` removed the run's folder
+    /// (`workspace/runs/<id>/`, its outputs and logs), NULL while it is there. The
+    /// record stays, so history keeps every run, and `logs` can say why a log is gone.
+    ///
+    /// `ALTER TABLE … ADD COLUMN` puts the column after `pipeline_source`, against
+    /// the rule that lists never reach that far into a row. It costs nothing in
+    /// practice: a row written before this migration has no value there (SQLite
+    /// returns the default without reading the row's end), and a NULL is read from
+    /// the row's header alone (`OP_Column` skips the overflow pages for a value of
+    /// zero length). Only a pruned run's row is read to its end, and pruned runs are
+    /// the old ones that a `runs --limit 50` rarely reaches. Rebuilding the table to
+    /// put the column earlier would rewrite every row of a long history on upgrade.
+    static func addPrunedAt(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE run ADD COLUMN pruned_at REAL")
     }
 }

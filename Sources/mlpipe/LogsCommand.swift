@@ -12,7 +12,13 @@ struct LogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
-        let logs = try await history.logs(run, stage: stage)
+        let record = try await history.resolve(run)
+        let id = record.id ?? 0
+        if let pruned = record.prunedAt {
+            throw EngineError(.definition,
+                "the folder of run #\(id) was pruned on \(LocalTime.timestamp(pruned)) (`mlpipe runs prune`), and its logs with it; `mlpipe runs show \(id)` still shows its record")
+        }
+        let logs = try await history.logs(String(id), stage: stage)
         let console = Console.shared
         for (name, path) in logs {
             if stage == nil { console.out(console.paint("==> \(name) <==", .bold)) }

@@ -9,8 +9,8 @@ import RunStore
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "List, show and compare recorded runs.",
-        subcommands: [List.self, Show.self, Diff.self],
+        abstract: "List, show, compare and prune recorded runs.",
+        subcommands: [List.self, Show.self, Diff.self, Prune.self],
         defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
@@ -34,7 +34,7 @@ struct RunsCommand: AsyncParsableCommand {
             let runs = try await history.list(RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit))
             let console = Console.shared
             if json {
-                console.out(Value.array(runs.map { .object(JSONOutput.run($0)) }).canonicalJSON())
+                console.out(Value.array(runs.map { .object(RunsCommand.json($0)) }).canonicalJSON())
                 return
             }
             if runs.isEmpty { console.out("no runs recorded yet"); return }
@@ -73,7 +73,9 @@ struct RunsCommand: AsyncParsableCommand {
             let details = try await history.details(run)
             let console = Console.shared
             if json {
-                console.out(JSONOutput.details(details).canonicalJSON())
+                var object = RunsCommand.json(details.run)
+                object["stages"] = .array(details.stages.map { JSONOutput.stage($0, outputs: details.outputs(of: $0.name)) })
+                console.out(Value.object(object).canonicalJSON())
                 return
             }
             let r = details.run
@@ -83,6 +85,9 @@ struct RunsCommand: AsyncParsableCommand {
             console.out("  started   \(r.startedAt.formatted(JSONOutput.isoStyle))" + (r.finishedAt.map { "  took \(duration($0.timeIntervalSince(r.startedAt)))" } ?? ""))
             console.out("  trigger   \(r.trigger.rawValue)\(r.parentRun.map { ", re-run of #\($0)" } ?? "")  host \(r.host)  mlpipe \(r.version)")
             console.out("  params    \(r.paramsJSON)")
+            if let pruned = r.prunedAt {
+                console.out("  folder    pruned \(pruned.formatted(JSONOutput.isoStyle)): its outputs and logs are gone, the record stays")
+            }
             console.out("stages:")
             for stage in details.stages {
                 var line = "  \(col(stage.name, 14)) \(col(stage.status.rawValue, 10))"
@@ -143,6 +148,16 @@ struct RunsCommand: AsyncParsableCommand {
         }
     }
 
+}
+
+extension RunsCommand {
+    /// A run as `runs --json` and `runs show --json` print it: ``JSONOutput/run(_:)``
+    /// plus `prunedAt`, when `runs prune` removed its folder (null while it is there).
+    static func json(_ run: RunRecord) -> [String: Value] {
+        var object = JSONOutput.run(run)
+        object["prunedAt"] = JSONOutput.date(run.prunedAt)
+        return object
+    }
 }
 
 /// Pads to a column, measuring `painted` (the text without colour codes) when given.

@@ -29,6 +29,53 @@ final class StoreFixture {
         return full
     }
 
+    /// Writes `bytes` to a file under `work/` and returns its absolute path.
+    @discardableResult
+    func write(_ path: String, bytes: [UInt8]) throws -> String {
+        let full = folder + "/work/" + path
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: full))
+        return full
+    }
+
+    /// `count` bytes that differ from file to file with `seed`: content over the
+    /// store's copy threshold without the cost of randomness.
+    static func bytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+    }
+
+    /// Appends `text` to the file at `path` as a careless user (or root) would:
+    /// making it writable first if it is not.
+    static func append(_ text: String, to path: String) throws {
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    /// Bytes the tree at `path` takes on disk, as `du` counts them: allocated
+    /// blocks, each inode once however many links to it the tree holds.
+    static func diskUsage(_ path: String) throws -> Int64 {
+        var seen = Set<UInt64>()
+        var total: Int64 = 0
+        func walk(_ path: String) throws {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return }
+            if seen.insert(UInt64(info.st_ino)).inserted { total += Int64(info.st_blocks) * 512 }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                for name in try FileManager.default.contentsOfDirectory(atPath: path) { try walk(path + "/" + name) }
+            }
+        }
+        try walk(path)
+        return total
+    }
+
     func read(_ path: String) throws -> String {
         try String(contentsOfFile: path, encoding: .utf8)
     }
