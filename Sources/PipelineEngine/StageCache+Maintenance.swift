@@ -23,7 +23,12 @@ public struct GarbageReport: Sendable {
     public var entriesRemoved: Int
     public var entriesKept: Int
     public var objectsRemoved: Int
+    /// Disk space the removal gave back (blocks whose last link went).
     public var bytesFreed: Int64
+    /// Removed objects whose bytes stay on disk because a run folder still links them,
+    /// and how much they hold, until `mlpipe runs prune` removes those folders.
+    public var objectsHeld: Int = 0
+    public var bytesHeld: Int64 = 0
 }
 
 /// `mlpipe cache ls|gc|verify`.
@@ -99,7 +104,8 @@ extension StageCache {
         try locks.removeIdle()
         let counts = decision.counts
         return GarbageReport(entriesRemoved: counts.removed, entriesKept: counts.kept,
-                             objectsRemoved: report.removed, bytesFreed: report.freedBytes)
+                             objectsRemoved: report.removed, bytesFreed: report.freedBytes,
+                             objectsHeld: report.heldObjects, bytesHeld: report.heldBytes)
     }
 
     /// Re-hashes every object; returns those whose content does not match their name.

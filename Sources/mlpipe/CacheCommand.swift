@@ -34,7 +34,10 @@ struct CacheCommand: AsyncParsableCommand {
 
         func run() async throws {
             let report = try await StageCache.open(RunOptions(workspace: workspace.resolved)).collectGarbage(keepDays: keepDays)
-            Console.shared.out("removed \(report.entriesRemoved) cache entries and \(report.objectsRemoved) objects (\(bytes(report.bytesFreed))); kept \(report.entriesKept) entries")
+            Console.shared.out("removed \(report.entriesRemoved) cache entries and \(report.objectsRemoved) objects, freeing \(bytes(report.bytesFreed)) of disk; kept \(report.entriesKept) entries")
+            if report.objectsHeld > 0 {
+                Console.shared.out("\(bytes(report.bytesHeld)) of \(report.objectsHeld) removed objects stay on disk, held by run folders; `mlpipe runs prune` removes old run folders")
+            }
         }
     }
 

@@ -47,6 +47,8 @@ enum JSONOutput {
             "params": parse(run.paramsJSON),
             "host": .string(run.host),
             "version": .string(run.version),
+            // When `runs prune` removed the run's folder; null while it is there.
+            "prunedAt": date(run.prunedAt),
         ]
     }
 

@@ -34,7 +34,7 @@ struct RunsCommand: AsyncParsableCommand {
             let runs = try await history.list(RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit))
             let console = Console.shared
             if json {
-                console.out(Value.array(runs.map { .object(RunsCommand.json($0)) }).canonicalJSON())
+                console.out(Value.array(runs.map { .object(JSONOutput.run($0)) }).canonicalJSON())
                 return
             }
             if runs.isEmpty { console.out("no runs recorded yet"); return }
@@ -73,7 +73,7 @@ struct RunsCommand: AsyncParsableCommand {
             let details = try await history.details(run)
             let console = Console.shared
             if json {
-                var object = RunsCommand.json(details.run)
+                var object = JSONOutput.run(details.run)
                 object["stages"] = .array(details.stages.map { JSONOutput.stage($0, outputs: details.outputs(of: $0.name)) })
                 console.out(Value.object(object).canonicalJSON())
                 return
@@ -148,16 +148,6 @@ struct RunsCommand: AsyncParsableCommand {
         }
     }
 
-}
-
-extension RunsCommand {
-    /// A run as `runs --json` and `runs show --json` print it: ``JSONOutput/run(_:)``
-    /// plus `prunedAt`, when `runs prune` removed its folder (null while it is there).
-    static func json(_ run: RunRecord) -> [String: Value] {
-        var object = JSONOutput.run(run)
-        object["prunedAt"] = JSONOutput.date(run.prunedAt)
-        return object
-    }
 }
 
 /// Pads to a column, measuring `painted` (the text without colour codes) when given.

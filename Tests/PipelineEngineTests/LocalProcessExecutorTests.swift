@@ -46,6 +46,9 @@ struct LocalProcessExecutorTests {
         try await waitUntil("the stage to write its pids") { (try? folder.pid("main")) != nil }
         let main = try folder.pid("main"), child = try folder.pid("child")
         defer { endSurvivors([main, child]) }
+        // The executor registers the group once spawn returns, which may be after the
+        // shell has already written its pids.
+        try await waitUntil("the stage to be registered") { !registry.running.isEmpty }
         #expect(registry.running == [RunningStages.Entry(stageName: "stubborn", gracePeriod: 60)])
 
         task.cancel()
