@@ -55,17 +55,26 @@ extension LocalArtifactStore {
         case corrupt(actual: Digest)
     }
 
-    /// Whether the file object `digest` of `size` bytes is intact; removes it when not.
-    func isIntact(_ digest: Digest, size: Int64) throws(StoreError) -> Bool {
+    /// The object's file, open for reading, and its status; the caller closes it.
+    func openObject(_ digest: Digest) throws(StoreError) -> (Int32, stat) {
         let source = path(of: digest)
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw missingObject(digest) }
             throw StoreError.system("read", source)
         }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw StoreError.system("read", source) }
+        guard fstat(fd, &info) == 0 else {
+            close(fd)
+            throw StoreError.system("read", source)
+        }
+        return (fd, info)
+    }
+
+    /// Whether the file object `digest` of `size` bytes is intact; removes it when not.
+    func isIntact(_ digest: Digest, size: Int64) throws(StoreError) -> Bool {
+        let (fd, info) = try openObject(digest)
+        defer { close(fd) }
         switch try integrity(of: digest, size: size, descriptor: fd, info: info) {
         case .intact:
             return true
@@ -99,14 +108,8 @@ extension LocalArtifactStore {
     /// when its bytes do not match (after removing it) or are not a manifest.
     func intactManifest(_ digest: Digest) throws(StoreError) -> TreeManifest {
         let source = path(of: digest)
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw missingObject(digest) }
-            throw StoreError.system("read", source)
-        }
+        let (fd, info) = try openObject(digest)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw StoreError.system("read", source) }
         guard Int64(info.st_size) <= LocalArtifactStore.largestManifest else { throw notAManifest(digest) }
         let bytes = try FileSystem.readAll(fd, path: source)
         let actual = SHA256Hasher.digest(of: bytes)

@@ -45,15 +45,7 @@ public struct RunHistory: Sendable {
     /// Reading history needs the workspace, not git's objects: the repository's root is
     /// found without opening it, so `runs` costs little more than its query.
     public static func open(_ options: RunOptions) async throws(EngineError) -> RunHistory {
-        let root: String
-        do {
-            root = try GitRepository.workingTreeRoot(containing: options.currentDirectory)
-        } catch {
-            throw EngineError(.environment, error.description, cause: error)
-        }
-        let workspace = Workspace(repositoryRoot: root, override: options.workspace)
-        try workspace.prepare()
-        return RunHistory(store: try await Backends.open(workspace: workspace).runStore)
+        RunHistory(store: try await Backends.open(workspace: Workspace.located(options)).runStore)
     }
 
     /// A run by number (`42` or `#42`) or `latest`.

@@ -34,14 +34,7 @@ public struct RunPruner: Sendable {
     /// Opens the workspace of the repository around `options.currentDirectory`.
     /// Like the history commands, it reads no git objects, so libgit2 never starts.
     public static func open(_ options: RunOptions) async throws(EngineError) -> RunPruner {
-        let root: String
-        do {
-            root = try GitRepository.workingTreeRoot(containing: options.currentDirectory)
-        } catch {
-            throw EngineError(.environment, error.description, cause: error)
-        }
-        let workspace = Workspace(repositoryRoot: root, override: options.workspace)
-        try workspace.prepare()
+        let workspace = try Workspace.located(options)
         return RunPruner(workspace: workspace, store: try await Backends.open(workspace: workspace).runStore)
     }
 

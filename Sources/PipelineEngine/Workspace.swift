@@ -1,4 +1,5 @@
 import Foundation
+import GitState
 
 /// The folder that holds mlpipe's state for a repository: `workspace/` at its root.
 ///
@@ -52,5 +53,20 @@ public struct Workspace: Sendable {
             throw EngineError(.environment,
                 "the workspace at \(root) is not writable; fix its permissions or pass --workspace PATH")
         }
+    }
+
+    /// The prepared workspace of the repository around `options.currentDirectory`, found
+    /// without opening the repository: the history commands (`runs`, `logs`, `runs
+    /// prune`) need the workspace, not git's objects, so libgit2 never starts for them.
+    public static func located(_ options: RunOptions) throws(EngineError) -> Workspace {
+        let root: String
+        do {
+            root = try GitRepository.workingTreeRoot(containing: options.currentDirectory)
+        } catch {
+            throw EngineError(.environment, error.description, cause: error)
+        }
+        let workspace = Workspace(repositoryRoot: root, override: options.workspace)
+        try workspace.prepare()
+        return workspace
     }
 }
