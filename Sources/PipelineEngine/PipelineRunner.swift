@@ -186,7 +186,8 @@ struct Session: Sendable {
         } catch {
             throw EngineError(.environment, error.description, cause: error)
         }
-        let workspace = Workspace(repositoryRoot: repo.workdir, override: options.workspace)
+        let workspace = Workspace(repositoryRoot: repo.workdir, override: options.workspace,
+                                  currentDirectory: options.currentDirectory)
         try workspace.prepare()
         return Session(repo: repo, workspace: workspace, backends: try await Backends.open(workspace: workspace))
     }

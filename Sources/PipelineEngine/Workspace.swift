@@ -24,11 +24,17 @@ public struct Workspace: Sendable {
     public func stageDirectory(run: Int64, stage: String) -> String { "\(runsPath)/\(run)/\(stage)" }
     public func logPath(run: Int64, stage: String) -> String { "\(runsPath)/\(run)/\(stage).log" }
 
-    /// The workspace of the repository at `repositoryRoot`, or `override` (an absolute
-    /// path or one relative to the current folder) when given.
-    public init(repositoryRoot: String, override: String? = nil) {
+    /// The workspace of the repository at `repositoryRoot`: `workspace/` at its root.
+    public init(repositoryRoot: String) {
+        root = repositoryRoot + "/workspace"
+    }
+
+    /// The workspace of the repository at `repositoryRoot`, or `override` when given: an
+    /// absolute path, or one relative to `currentDirectory`, the folder the command was
+    /// given (`RunOptions.currentDirectory`), which need not be the process's own.
+    public init(repositoryRoot: String, override: String?, currentDirectory: String) {
         if let override, !override.isEmpty {
-            root = override.hasPrefix("/") ? override : FileManager.default.currentDirectoryPath + "/" + override
+            root = override.hasPrefix("/") ? override : currentDirectory + "/" + override
         } else {
             root = repositoryRoot + "/workspace"
         }
@@ -65,7 +71,7 @@ public struct Workspace: Sendable {
         } catch {
             throw EngineError(.environment, error.description, cause: error)
         }
-        let workspace = Workspace(repositoryRoot: root, override: options.workspace)
+        let workspace = Workspace(repositoryRoot: root, override: options.workspace, currentDirectory: options.currentDirectory)
         try workspace.prepare()
         return workspace
     }

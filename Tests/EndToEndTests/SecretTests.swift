@@ -61,4 +61,16 @@ struct SecretTests {
         #expect(result.status == 3)
         #expect(result.stderr.contains("secret T: environment variable NOT_SET_ANYWHERE is not set"), "\(result)")
     }
+
+    @Test("a relative --workspace given in a subfolder is taken from that subfolder")
+    func relativeWorkspace() throws {
+        let pipeline = "version: 1\nname: w\nstages:\n  a:\n    run: 'true'\n"
+        let repo = try TempRepo(files: ["pipelines/w.yaml": pipeline, "sub/.keep": ""])
+        let result = try runProcess(mlpipeBinary, ["run", "--workspace", "../state"], in: repo.path("sub"))
+        #expect(result.status == 0, "\(result)")
+        #expect(FileManager.default.fileExists(atPath: repo.path("state/mlpipe.db")))
+        #expect(!FileManager.default.fileExists(atPath: repo.path("sub/state")))
+        let runs = try runProcess(mlpipeBinary, ["runs", "--workspace", "state"], in: repo.root)
+        #expect(runs.status == 0 && runs.stdout.contains("#1"), "\(runs)")
+    }
 }
