@@ -15,6 +15,8 @@ import RunStore
 public struct PipelineRunner: Sendable {
     public var kinds: KindRegistry
     public var executor: any Executor
+    /// The secret providers, given the root of the repository mlpipe was started in
+    /// (never a re-run's temporary worktree, where git-ignored secret files are missing).
     public var secretProviders: @Sendable (String) -> [any SecretProvider]
     /// Recorded with each run.
     public var version: String
@@ -84,7 +86,9 @@ public struct PipelineRunner: Sendable {
                 "uncommitted changes to inputs: \(plan.dirtyPaths.prefix(5).joined(separator: ", "))\(plan.dirtyPaths.count > 5 ? ", …" : ""); commit or stash them, or run without --require-clean")
         }
 
-        let secrets = try ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(repositoryRoot))
+        // File secrets are read from the user's repository even when the run happens in a
+        // temporary worktree: a secret file is git-ignored, so the worktree does not have it.
+        let secrets = try ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(session.repo.workdir))
 
         // The run record, with every stage pending.
         let identity = ProcessIdentity.current()

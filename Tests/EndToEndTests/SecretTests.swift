@@ -62,6 +62,37 @@ struct SecretTests {
         #expect(result.stderr.contains("secret T: environment variable NOT_SET_ANYWHERE is not set"), "\(result)")
     }
 
+    @Test("rerun of an old commit reads a git-ignored { file: } secret from the repository, not the worktree")
+    func rerunFileSecret() throws {
+        let pipeline = """
+            version: 1
+            name: f
+            secrets:
+              F: { file: token.txt }
+            stages:
+              a:
+                run: sh scripts/check.sh
+                outputs: { o: o.txt }
+
+            """
+        let repo = try TempRepo(files: [
+            "pipelines/f.yaml": pipeline, ".gitignore": "token.txt\n",
+            "scripts/check.sh": "test \"$F\" = file-secret-42 && echo ok > \"$MLPIPE_OUTPUT_DIR/o.txt\"\n",
+        ])
+        try repo.write("token.txt", "file-secret-42\n")
+        let first = try repo.mlpipe("run")
+        #expect(first.status == 0, "\(first)")
+        try repo.write("notes.txt", "HEAD moves on\n")
+        try repo.commit("later work")
+
+        let rerun = try repo.mlpipe("rerun", "1", "--from", "a")
+        #expect(rerun.status == 0, "\(rerun)")
+        #expect(try repo.statuses() == ["a": "succeeded"])
+        #expect(try repo.show()["parentRun"] as? Int == 1)
+        #expect(repo.read("workspace/runs/2/a/o.txt") == "ok\n")
+        #expect(!rerun.stderr.contains("file-secret-42") && !rerun.stdout.contains("file-secret-42"))
+    }
+
     @Test("a relative --workspace given in a subfolder is taken from that subfolder")
     func relativeWorkspace() throws {
         let pipeline = "version: 1\nname: w\nstages:\n  a:\n    run: 'true'\n"
