@@ -5,9 +5,16 @@ import PipelineSpec
 /// `mlpipe lint`: every pipeline-file problem, without running anything.
 public struct Linter: Sendable {
     public var kinds: KindRegistry
+    /// The secret providers, given the repository's root (as `PipelineRunner` takes
+    /// them); lint only needs their names.
+    public var secretProviders: @Sendable (_ repositoryRoot: String) -> SecretProviderRegistry
 
-    public init(kinds: KindRegistry) {
+    public init(kinds: KindRegistry,
+                secretProviders: @escaping @Sendable (_ repositoryRoot: String) -> SecretProviderRegistry = {
+                    SecretProviderRegistry.builtin(repositoryRoot: $0)
+                }) {
         self.kinds = kinds
+        self.secretProviders = secretProviders
     }
 
     /// The result for one file.
@@ -33,9 +40,11 @@ public struct Linter: Sendable {
                 targets.append(try PipelineLocator.locate(argument, repositoryRoot: root, currentDirectory: currentDirectory))
             }
         }
+        let providers = secretProviders(root).names
         return targets.map { path, display in
             do throws(SpecErrors) {
-                let pipeline = try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas)
+                let pipeline = try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas,
+                                                       secretProviders: providers)
                 return FileResult(file: display, diagnostics: [], pipeline: pipeline)
             } catch {
                 return FileResult(file: display, diagnostics: error.diagnostics, pipeline: nil)
@@ -48,7 +57,8 @@ public struct Linter: Sendable {
         let root = (try? GitRepository.discover(from: currentDirectory))?.workdir ?? currentDirectory
         let (path, display) = try PipelineLocator.locate(argument, repositoryRoot: root, currentDirectory: currentDirectory)
         do {
-            return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas)
+            return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas,
+                                           secretProviders: secretProviders(root).names)
         } catch {
             throw EngineError.spec(error)
         }

@@ -20,7 +20,8 @@ extension PipelineRunner {
 
         var pipeline: Pipeline
         do {
-            pipeline = try PipelineLoader.parse(source: original.pipelineSource, file: original.pipelineFile, kinds: kinds.schemas)
+            pipeline = try PipelineLoader.parse(source: original.pipelineSource, file: original.pipelineFile, kinds: kinds.schemas,
+                                                secretProviders: secretProviders(session.repo.workdir).names)
         } catch {
             throw EngineError.spec(error)
         }

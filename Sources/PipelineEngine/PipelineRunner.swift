@@ -17,13 +17,13 @@ public struct PipelineRunner: Sendable {
     public var executor: any Executor
     /// The secret providers, given the root of the repository mlpipe was started in
     /// (never a re-run's temporary worktree, where git-ignored secret files are missing).
-    public var secretProviders: @Sendable (String) -> [any SecretProvider]
+    public var secretProviders: @Sendable (_ repositoryRoot: String) -> SecretProviderRegistry
     /// Recorded with each run.
     public var version: String
 
     public init(kinds: KindRegistry, executor: any Executor = LocalProcessExecutor(), version: String,
-                secretProviders: @escaping @Sendable (String) -> [any SecretProvider] = { root in
-                    [EnvironmentSecretProvider(), FileSecretProvider(baseDirectory: root)]
+                secretProviders: @escaping @Sendable (_ repositoryRoot: String) -> SecretProviderRegistry = {
+                    SecretProviderRegistry.builtin(repositoryRoot: $0)
                 }) {
         self.kinds = kinds
         self.executor = executor
@@ -44,14 +44,16 @@ public struct PipelineRunner: Sendable {
         let session = try await Session.open(options)
         let located = try PipelineLocator.locate(options.pipeline, repositoryRoot: session.repo.workdir,
                                                  currentDirectory: options.currentDirectory)
-        var pipeline = try loadPipeline(path: located.path, display: located.display)
+        var pipeline = try loadPipeline(path: located.path, display: located.display,
+                                        secretProviders: secretProviders(session.repo.workdir).names)
         pipeline = try applyParams(pipeline, options.params)
         return (session, pipeline, try gitHead(session.repo))
     }
 
-    func loadPipeline(path: String, display: String) throws(EngineError) -> Pipeline {
+    func loadPipeline(path: String, display: String, secretProviders: Set<String>) throws(EngineError) -> Pipeline {
         do {
-            return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas)
+            return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas,
+                                           secretProviders: secretProviders)
         } catch {
             throw EngineError.spec(error)
         }
@@ -88,7 +90,7 @@ public struct PipelineRunner: Sendable {
 
         // File secrets are read from the user's repository even when the run happens in a
         // temporary worktree: a secret file is git-ignored, so the worktree does not have it.
-        let secrets = try ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(session.repo.workdir))
+        let secrets = try await ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(session.repo.workdir))
 
         // The run record, with every stage pending.
         let identity = ProcessIdentity.current()

@@ -16,7 +16,7 @@ extension PipelineDecoder {
     func check(_ drafts: [StageDraft], in pipeline: Pipeline) -> [Stage] {
         let byName = Dictionary(drafts.map { ($0.stage.name, $0.stage) }, uniquingKeysWith: { first, _ in first })
         // Sorted once here: messages list them, and a file may declare thousands.
-        let names = DeclaredNames(stages: drafts.map(\.stage.name).sorted(), secrets: pipeline.secrets.keys.sorted(),
+        let names = DeclaredNames(stages: drafts.map(\.stage.name).sorted(), secrets: secretNames.sorted(),
                                   env: pipeline.env.keys.sorted())
         var stages: [Stage] = []
         for draft in drafts {
@@ -152,7 +152,7 @@ extension PipelineDecoder {
             return member
         case "secrets":
             guard path.count == 2, let member else { return fail("'\(written)' is not a secret; write secrets.NAME") }
-            guard pipeline.secrets[member] != nil else {
+            guard secretNames.contains(member) else {
                 let names = declared.secrets
                 let fix = names.isEmpty
                     ? "; the pipeline declares no secrets, add '\(member)' under `secrets:`"

@@ -17,13 +17,19 @@ final class PipelineDecoder {
     let file: String
     let source: String
     let kinds: [String: KindSchema]
+    /// The secret providers the engine registers, sorted: the keys a source may use.
+    let secretProviders: [String]
+    /// Every name under `secrets:`, also those whose source has a problem (already
+    /// reported), so that a stage using one is not reported a second time.
+    var secretNames: Set<String> = []
     let sink: DiagnosticSink
     private var sourceLines: [[Unicode.Scalar]]?
 
-    init(file: String, source: String, kinds: [String: KindSchema], sink: DiagnosticSink) {
+    init(file: String, source: String, kinds: [String: KindSchema], secretProviders: Set<String>, sink: DiagnosticSink) {
         self.file = file
         self.source = source
         self.kinds = kinds
+        self.secretProviders = secretProviders.sorted()
         self.sink = sink
     }
 
@@ -98,6 +104,7 @@ final class PipelineDecoder {
         if let entry = byKey["secrets"], !isNull(entry.value),
            let items = entries(of: entry.value, what: "`secrets`", example: "`TOKEN: { env: TOKEN }`") {
             for item in items where checkVariableName(item) {
+                secretNames.insert(item.key)
                 if let secret = secretSource(item) { secrets[item.key] = secret }
             }
         }
@@ -129,30 +136,46 @@ final class PipelineDecoder {
         return sink.isEmpty ? pipeline : nil
     }
 
+    /// `{ PROVIDER: REFERENCE }`: exactly one key, a registered provider, a non-empty
+    /// string reference.
     private func secretSource(_ item: Entry) -> SecretSource? {
-        guard let fields = entries(of: item.value, what: "secret '\(item.key)'",
-                                   example: "`{ env: \(item.key) }` or `{ file: /run/secrets/x }`") else { return nil }
-        checkKeys(fields, allowed: ["env", "file"], in: "in secret '\(item.key)'")
-        let known = fields.filter { $0.key == "env" || $0.key == "file" }
-        guard known.count == 1, let field = known.first else {
-            if known.isEmpty {
-                sink.error("secret '\(item.key)' has no source; write `{ env: VARIABLE }` or `{ file: PATH }`",
-                           at: location(item.keyNode))
+        let example = "`{ env: \(item.key) }` or `{ file: /run/secrets/x }`"
+        guard let fields = entries(of: item.value, what: "secret '\(item.key)'", example: example) else { return nil }
+        guard fields.count == 1, let field = fields.first else {
+            if fields.isEmpty {
+                sink.error("secret '\(item.key)' has no source; write `{ PROVIDER: REFERENCE }`, e.g. \(example)"
+                           + providerList, at: location(item.keyNode))
             } else {
-                sink.error("secret '\(item.key)' has both `env:` and `file:`; keep one of them",
-                           at: location(item.keyNode))
+                let keys = fields.map { "`\($0.key):`" }
+                let written = keys.count == 2 ? "both \(keys[0]) and \(keys[1])" : "\(keys.count) sources (\(keys.joined(separator: ", ")))"
+                sink.error("secret '\(item.key)' has \(written); keep one of them", at: location(item.keyNode))
             }
             return nil
         }
-        guard let text = string(field.value, what: "`\(field.key)` of secret '\(item.key)'"),
-              !text.isEmpty else {
-            if field.value.scalarValue == .string("") {
-                sink.error("`\(field.key)` of secret '\(item.key)' is empty; name the \(field.key == "env" ? "variable" : "file")",
-                           at: location(field.value))
+        guard secretProviders.contains(field.key) else {
+            var message = "unknown secret provider '\(field.key)' in secret '\(item.key)'"
+            if let suggestion = Suggestions.closest(to: field.key, in: secretProviders) {
+                message += "; did you mean '\(suggestion)'? (known providers: \(secretProviders.joined(separator: ", ")))"
+            } else {
+                message += providerList
             }
+            sink.error(message, at: location(field.keyNode))
             return nil
         }
-        return field.key == "env" ? .env(text) : .file(text)
+        guard let text = string(field.value, what: "`\(field.key)` of secret '\(item.key)'") else { return nil }
+        guard !text.isEmpty else {
+            sink.error("`\(field.key)` of secret '\(item.key)' is empty; write what the provider looks up, e.g. \(example)",
+                       at: location(field.value))
+            return nil
+        }
+        return SecretSource(provider: field.key, reference: text, location: location(item.keyNode))
+    }
+
+    /// `; known providers: env, file`, or a note that there are none.
+    private var providerList: String {
+        secretProviders.isEmpty
+            ? "; no secret provider is registered"
+            : "; known providers: \(secretProviders.joined(separator: ", "))"
     }
 
     // MARK: Names

@@ -11,9 +11,13 @@ public enum PipelineLoader {
 
     /// Parses and checks `source`, reporting positions in `file`.
     ///
-    /// - Parameter kinds: the stage kinds the engine registers, by name; a stage's `kind`
-    ///   must be one of them, and its `run:` and `with:` must fit the kind's schema.
-    public static func parse(source: String, file: String, kinds: [String: KindSchema]) throws(SpecErrors) -> Pipeline {
+    /// - Parameters:
+    ///   - kinds: the stage kinds the engine registers, by name; a stage's `kind` must be
+    ///     one of them, and its `run:` and `with:` must fit the kind's schema.
+    ///   - secretProviders: the names of the secret providers the engine registers; each
+    ///     secret's `{ PROVIDER: REFERENCE }` must name one of them.
+    public static func parse(source: String, file: String, kinds: [String: KindSchema],
+                             secretProviders: Set<String>) throws(SpecErrors) -> Pipeline {
         let sink = DiagnosticSink(file: file)
         if source.utf8.count > maximumFileSize {
             sink.error("the file is \(source.utf8.count) bytes, more than the \(maximumFileSize) a pipeline file may have; "
@@ -21,7 +25,7 @@ public enum PipelineLoader {
             throw SpecErrors(diagnostics: sink.diagnostics)
         }
         let root = YAMLComposer.compose(source, sink: sink)
-        let decoder = PipelineDecoder(file: file, source: source, kinds: kinds, sink: sink)
+        let decoder = PipelineDecoder(file: file, source: source, kinds: kinds, secretProviders: secretProviders, sink: sink)
         let pipeline = root.flatMap { decoder.decode($0) }
         guard let pipeline, sink.isEmpty else {
             if sink.isEmpty {
@@ -35,8 +39,8 @@ public enum PipelineLoader {
     /// Reads the file at `path` and parses it, showing `displayPath` (default: `path`) in
     /// diagnostics. A file that cannot be read, or is not UTF-8, is reported at 1:1 or at
     /// its first bad byte.
-    public static func load(path: String, displayPath: String? = nil,
-                            kinds: [String: KindSchema]) throws(SpecErrors) -> Pipeline {
+    public static func load(path: String, displayPath: String? = nil, kinds: [String: KindSchema],
+                            secretProviders: Set<String>) throws(SpecErrors) -> Pipeline {
         let file = displayPath ?? path
         let data: Data
         do {
@@ -63,7 +67,7 @@ public enum PipelineLoader {
                 location: SourceLocation(file: file, line: line, column: column),
                 message: "the file is not UTF-8 text; save it as UTF-8")])
         }
-        return try parse(source: source, file: file, kinds: kinds)
+        return try parse(source: source, file: file, kinds: kinds, secretProviders: secretProviders)
     }
 
     /// Line and column (in scalars) of the first byte that is not valid UTF-8.

@@ -101,7 +101,8 @@ final class EngineFixture: Sendable {
     var cache: StageCache { StageCache(index: store, objects: objects, locks: locks) }
 
     func pipeline(_ yaml: String) throws -> Pipeline {
-        try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: kinds.schemas)
+        try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: kinds.schemas,
+                                 secretProviders: SecretProviderRegistry.builtin(repositoryRoot: folder).names)
     }
 
     /// Plans and runs `pipeline` once; inputs are the given ids per stage.

@@ -101,7 +101,8 @@ struct StageKindTests {
         // A value from an expression: lint lets it through, bind reports it at the expression.
         let yaml = "version: 1\nname: g\nparams: { p: 3 }\nstages:\n  hi:\n    kind: greet\n"
             + "    with: { name: \"${{ params.p }}\" }\n"
-        let loaded = try #require(try PipelineLoader.parse(source: yaml, file: "g.yaml", kinds: registry().schemas).stage(named: "hi"))
+        let loaded = try #require(try PipelineLoader.parse(source: yaml, file: "g.yaml", kinds: registry().schemas,
+                                                           secretProviders: ["env", "file"]).stage(named: "hi"))
         #expect(throws: SettingsFailure.self) { try GreetKind().bind(["name": .int(3)], stage: loaded) }
         do throws(SettingsFailure) {
             _ = try GreetKind().bind(["name": .int(3)], stage: loaded)
@@ -166,7 +167,9 @@ struct StageKindTests {
         try repo.commit()
         func runner(_ kind: GreetKind) -> PipelineRunner {
             PipelineRunner(kinds: registry(kind), version: "test", secretProviders: { _ in
-                [EnvironmentSecretProvider(environment: ["GREET_TOKEN": "tok-123"])]
+                var providers = SecretProviderRegistry()
+                providers.register(EnvironmentSecretProvider(environment: ["GREET_TOKEN": "tok-123"]))
+                return providers
             })
         }
         let options = RunOptions(pipeline: "g", currentDirectory: repo.root)

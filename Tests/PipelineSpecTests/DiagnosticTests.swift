@@ -44,8 +44,8 @@ struct DiagnosticTests {
             """
         #expect(lint(yaml) == [
             "pipeline.yaml:3:1: error: unknown key 'parms' at the top level; did you mean 'params'?",
-            "pipeline.yaml:5:12: error: unknown key 'evn' in secret 'TOKEN'; did you mean 'env'?",
-            "pipeline.yaml:5:3: error: secret 'TOKEN' has no source; write `{ env: VARIABLE }` or `{ file: PATH }`",
+            "pipeline.yaml:5:12: error: unknown secret provider 'evn' in secret 'TOKEN'; did you mean 'env'? "
+                + "(known providers: env, file, vault)",
             "pipeline.yaml:8:5: error: unknown key 'kidn' in stage 'a'; did you mean 'kind'?",
             "pipeline.yaml:10:5: error: unknown key 'zzz' in stage 'a'; valid keys are: cache, env, inputs, kind, "
                 + "metrics, needs, outputs, retries, run, timeout, with",
@@ -333,10 +333,12 @@ struct DiagnosticTests {
     @Test("a file that cannot be read is reported at FILE:1:1")
     func unreadableFile() {
         #expect(throws: SpecErrors.self) {
-            try PipelineLoader.load(path: "/nonexistent/pipe.yaml", displayPath: "pipelines/pipe.yaml", kinds: testKinds)
+            try PipelineLoader.load(path: "/nonexistent/pipe.yaml", displayPath: "pipelines/pipe.yaml", kinds: testKinds,
+                                        secretProviders: testSecretProviders)
         }
         do {
-            _ = try PipelineLoader.load(path: "/nonexistent/pipe.yaml", displayPath: "pipelines/pipe.yaml", kinds: testKinds)
+            _ = try PipelineLoader.load(path: "/nonexistent/pipe.yaml", displayPath: "pipelines/pipe.yaml", kinds: testKinds,
+                                        secretProviders: testSecretProviders)
         } catch {
             #expect(error.diagnostics.map(\.rendered)
                 == ["pipelines/pipe.yaml:1:1: error: cannot read the pipeline file: no such file; check the path"])
@@ -351,7 +353,8 @@ struct DiagnosticTests {
         let file = folder.appendingPathComponent("p.yaml")
         try Data("version: 1\nname: \u{e9}t\u{e9}\nx: ".utf8 + [0xFF, 0xFE]).write(to: file)
         do {
-            _ = try PipelineLoader.load(path: file.path, displayPath: "p.yaml", kinds: testKinds)
+            _ = try PipelineLoader.load(path: file.path, displayPath: "p.yaml", kinds: testKinds,
+                                        secretProviders: testSecretProviders)
             Issue.record("loading a non-UTF-8 file succeeded")
         } catch {
             #expect(error.diagnostics.map(\.rendered) == ["p.yaml:3:4: error: the file is not UTF-8 text; save it as UTF-8"])
@@ -363,7 +366,8 @@ struct DiagnosticTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("spec-\(UUID().uuidString).yaml")
         try irisPipeline.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let pipeline = try PipelineLoader.load(path: file.path, displayPath: "pipelines/iris.yaml", kinds: testKinds)
+        let pipeline = try PipelineLoader.load(path: file.path, displayPath: "pipelines/iris.yaml", kinds: testKinds,
+                                        secretProviders: testSecretProviders)
         #expect(pipeline.file == "pipelines/iris.yaml")
         #expect(pipeline.stage(named: "train")?.location.description == "pipelines/iris.yaml:11:3")
         #expect(pipeline.source == irisPipeline)

@@ -76,7 +76,8 @@ func mutatedFilesNeverCrash() {
         for (number, variant) in PipelineMutator.variants(of: seed, count: 400, seed: UInt64(index) &+ 2026).enumerated() {
             let lineCount = variant.split(separator: "\n", omittingEmptySubsequences: false).count
             do {
-                let pipeline = try PipelineLoader.parse(source: variant, file: "pipeline.yaml", kinds: testKinds)
+                let pipeline = try PipelineLoader.parse(source: variant, file: "pipeline.yaml", kinds: testKinds,
+                                                            secretProviders: testSecretProviders)
                 valid += 1
                 // A loaded pipeline keeps its promises: an order over all stages, each after its dependencies.
                 let order = pipeline.topologicalOrder

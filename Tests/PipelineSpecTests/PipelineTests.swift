@@ -11,7 +11,8 @@ struct PipelineTests {
         #expect(pipeline.paramOrder == ["min_accuracy", "epochs"])
         #expect(pipeline.params == ["min_accuracy": .double(0.9), "epochs": .int(3)])
         #expect(pipeline.env == ["PYTHONHASHSEED": "0"])
-        #expect(pipeline.secrets == ["REGISTRY_PASSWORD": .env("REGISTRY_PASSWORD")])
+        #expect(pipeline.secrets == ["REGISTRY_PASSWORD": SecretSource(
+            provider: "env", reference: "REGISTRY_PASSWORD", location: SourceLocation(file: "pipeline.yaml", line: 9, column: 3))])
         #expect(pipeline.stages.map(\.name) == ["train", "validate", "serialize", "register", "evaluate"])
 
         let train = try #require(pipeline.stage(named: "train"))

@@ -14,7 +14,8 @@ struct RepositoryPipelineTests {
     @Test("pipelines/iris.yaml loads, with its stages in order")
     func iris() throws {
         let path = Self.folder.appendingPathComponent("iris.yaml").path
-        let pipeline = try PipelineLoader.load(path: path, displayPath: "pipelines/iris.yaml", kinds: testKinds)
+        let pipeline = try PipelineLoader.load(path: path, displayPath: "pipelines/iris.yaml", kinds: testKinds,
+                                                secretProviders: testSecretProviders)
         #expect(pipeline.name == "iris")
         #expect(pipeline.topologicalOrder.first == "prepare")
         let export = try #require(pipeline.stage(named: "export"))

@@ -48,7 +48,7 @@ private let kinds: [String: KindSchema] = [
 
 private func check(_ yaml: String) -> [String] {
     do {
-        _ = try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: kinds)
+        _ = try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: kinds, secretProviders: testSecretProviders)
         return []
     } catch {
         return error.diagnostics.map(\.rendered)
@@ -160,7 +160,7 @@ struct SettingsDecoderTests {
     func deferredValuesAtStart() throws {
         let pipeline = try PipelineLoader.parse(
             source: gate("model: ${{ stages.train.outputs.model }}\nformat: \"${{ params.f }}\"\nmax_size: \"${{ params.n }}\""),
-            file: "pipeline.yaml", kinds: kinds)
+            file: "pipeline.yaml", kinds: kinds, secretProviders: testSecretProviders)
         let stage = try #require(pipeline.stage(named: "gate"))
         let rendered: [String: Value] = [
             "model": .string("/runs/1/train/m.onnx"), "format": .string("onx"), "max_size": .string("${{ params.n }}"),

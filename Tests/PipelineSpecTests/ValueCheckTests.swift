@@ -34,7 +34,7 @@ struct ValueCheckTests {
 
     func lint(_ yaml: String) -> [String] {
         do {
-            _ = try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: Self.kinds)
+            _ = try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: Self.kinds, secretProviders: testSecretProviders)
             return []
         } catch {
             return error.diagnostics.map(\.rendered)

@@ -1,0 +1,64 @@
+import PipelineSpec
+
+/// The secret values of one run, each looked up once before the first stage starts, and
+/// the masker that hides all of them.
+///
+/// The masker hides every value of the run wherever text is written, whichever stage
+/// printed it.
+public struct ResolvedSecrets: Sendable {
+    /// Secret name -> value, for every secret the run resolved.
+    public private(set) var values: [String: String]
+    /// Hides every value in `values`.
+    public let masker: SecretMasker
+
+    /// Secrets with known values (tests, and `status`, which resolves none).
+    public init(values: [String: String]) {
+        self.values = values
+        self.masker = SecretMasker(values: values.values)
+    }
+
+    /// Resolves each secret of `declared` once, all at the same time, through the
+    /// provider its source names.
+    ///
+    /// Every secret that cannot be resolved is reported, not only the first: one
+    /// diagnostic each, at the line that declares it, naming the secret and its source,
+    /// never a value. The error is an environment error (exit 3): the file is right, the
+    /// machine lacks the value.
+    public static func resolve(_ declared: [String: SecretSource],
+                               providers: SecretProviderRegistry) async throws(EngineError) -> ResolvedSecrets {
+        let results = await withTaskGroup(of: (String, Result<String, SecretError>).self) { group in
+            for (name, source) in declared {
+                group.addTask {
+                    do throws(SecretError) {
+                        return (name, .success(try await providers.value(of: name, from: source)))
+                    } catch {
+                        return (name, .failure(error))
+                    }
+                }
+            }
+            var results: [String: Result<String, SecretError>] = [:]
+            for await (name, result) in group { results[name] = result }
+            return results
+        }
+        var values: [String: String] = [:]
+        var failures: [Diagnostic] = []
+        for (name, source) in declared.sorted(by: { ($0.value.location, $0.key) < ($1.value.location, $1.key) }) {
+            switch results[name] {
+            case .success(let value)?:
+                values[name] = value
+            case .failure(let error)?:
+                failures.append(Diagnostic(location: source.location, message: error.description))
+            case nil:
+                // Only when the task group was cancelled before this secret's task ran.
+                failures.append(Diagnostic(location: source.location, message: "secret \(name): not resolved (cancelled)"))
+            }
+        }
+        guard failures.isEmpty else {
+            throw EngineError(.environment,
+                              "\(failures.count) secret(s) could not be resolved: "
+                                  + failures.map(\.message).joined(separator: "; "),
+                              diagnostics: failures)
+        }
+        return ResolvedSecrets(values: values)
+    }
+}
