@@ -3,8 +3,9 @@ import PipelineSpec
 /// The secret values of one run, each looked up once before the first stage starts, and
 /// the masker that hides all of them.
 ///
-/// The masker hides every value of the run wherever text is written, whichever stage
-/// printed it.
+/// A stage sees only its share: `scoped(to:)` with the names from its `secrets:` (and its
+/// kind's). The masker hides every value of the run wherever text is written, whichever
+/// stage printed it.
 public struct ResolvedSecrets: Sendable {
     /// Secret name -> value, for every secret the run resolved.
     public private(set) var values: [String: String]
@@ -60,5 +61,16 @@ public struct ResolvedSecrets: Sendable {
                               diagnostics: failures)
         }
         return ResolvedSecrets(values: values)
+    }
+
+    /// The values a stage may see: those of `names` that the run resolved. A name the
+    /// run has no value for is left out (the loader makes sure a stage names only
+    /// secrets the pipeline declares, and the run resolves every one of those).
+    public func scoped(to names: [String]) -> [String: String] {
+        var scoped: [String: String] = [:]
+        for name in names {
+            if let value = values[name] { scoped[name] = value }
+        }
+        return scoped
     }
 }

@@ -40,7 +40,7 @@ extension StageExecution {
         return KeyComponents(
             kind: stage.kind, kindVersion: kind.implementationVersion, run: run,
             with: with.isEmpty ? nil : Value.object(with).canonicalJSON(),
-            env: env, params: params, secrets: context.pipeline.secrets.keys.sorted(),
+            env: env, params: params, secrets: stage.secrets.sorted(),
             inputs: context.inputs.keys[stage.name] ?? [:], upstream: upstreamDigests,
             outputs: Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0.name, $0.path) }),
             metrics: stage.metrics)
@@ -50,7 +50,8 @@ extension StageExecution {
     func stageContext(kind: any StageKind, log: LogSink) throws(ExpressionError) -> StageContext {
         let folder = stageDirectory
         let outputPaths = Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0.name, folder + "/" + $0.path) })
-        let roots = ExpressionRoot(pipeline: context.pipeline, head: context.head, runID: runID, secrets: context.secrets.values)
+        let secrets = context.secrets.scoped(to: stage.secrets)  // a stage gets only the secrets it lists
+        let roots = ExpressionRoot(pipeline: context.pipeline, head: context.head, runID: runID, secrets: secrets)
         let execContext = roots.context(for: stage, mode: .execution, outputPaths: outputPaths, upstream: upstream)
         let command = try stage.run?.render(execContext)
         var with: [String: Value] = [:]
@@ -58,7 +59,7 @@ extension StageExecution {
         var environment: [String: String] = [:]
         for (name, value) in context.pipeline.env { environment[name] = value }
         for (name, template) in stage.env { environment[name] = try template.render(execContext) }
-        for (name, value) in context.secrets.values { environment[name] = value }
+        for (name, value) in secrets { environment[name] = value }
         environment["MLPIPE_RUN_ID"] = String(runID)
         environment["MLPIPE_STAGE"] = stage.name
         environment["MLPIPE_OUTPUT_DIR"] = folder
@@ -71,7 +72,7 @@ extension StageExecution {
                             repositoryRoot: context.repositoryRoot, outputDirectory: folder, outputs: outputPaths,
                             upstreamOutputs: upstreamPaths, command: command, with: with, environment: environment,
                             inheritedEnvironment: context.inheritedEnvironment,
-                            secrets: context.secrets.values, log: log, timeout: stage.timeout,
+                            secrets: secrets, log: log, timeout: stage.timeout,
                             executor: context.executor, workspace: context.workspace.root)
     }
 }

@@ -32,6 +32,12 @@ extension PipelineDecoder {
                     dependencies.insert(site.name)
                 }
             }
+            for site in draft.secretSites where !secretNames.contains(site.name) {
+                let fix = names.secrets.isEmpty
+                    ? "; the pipeline declares no secrets, add '\(site.name)' under the top-level `secrets:`"
+                    : sink.hint(for: site.name, in: names.secrets, listing: "declared secrets")
+                sink.error("unknown secret '\(site.name)' in `secrets` of stage '\(stage.name)'\(fix)", at: site.location)
+            }
             for template in draft.runTemplates {
                 for site in template.referenceSites {
                     if let dependency = checkReference(site.path, at: site.location, in: stage, field: "run",
@@ -53,7 +59,25 @@ extension PipelineDecoder {
             stages.append(stage)
         }
         reportCycles(stages)
+        reportUnlistedSecrets(pipeline.secrets, stages: stages)
         return stages
+    }
+
+    /// Reports each declared secret that no stage lists: it reaches no stage. Most often a
+    /// pipeline from before stages listed their secrets, whose commands read the secret
+    /// from their environment; without this, they would run without it. A secret that an
+    /// expression uses is left out: that reference is already reported, with the fix.
+    /// A secret that only a kind needs (`StageKind.secrets(for:)`, known when the stage
+    /// starts) is listed by its stage too, so that this check can be made at lint time.
+    private func reportUnlistedSecrets(_ secrets: [String: SecretSource], stages: [Stage]) {
+        var covered = Set(stages.flatMap(\.secrets))
+        for stage in stages {
+            for path in stage.references where path.count == 2 && path[0] == "secrets" { covered.insert(path[1]) }
+        }
+        for (name, source) in secrets.sorted(by: { $0.value.location < $1.value.location }) where !covered.contains(name) {
+            sink.error("secret '\(name)' is declared but no stage lists it in `secrets:`; add \(name) to the "
+                       + "`secrets:` of each stage that uses it, or remove it", at: source.location)
+        }
     }
 
     /// Reports a reference that names nothing declared. Returns the stage it depends on,
@@ -159,10 +183,16 @@ extension PipelineDecoder {
                     : sink.hint(for: member, in: names, listing: "declared secrets")
                 return fail("unknown secret '\(member)' in expression\(fix)")
             }
+            let undeclared = !stage.secrets.contains(member)
             if field == "run" {
                 return fail("secrets cannot be used in `run:`, where they would show in process listings; "
                             + "pass it through the stage's env (`env: { \(member): \"${{ secrets.\(member) }}\" }`) "
-                            + "and use $\(member) in the command")
+                            + "and use $\(member) in the command"
+                            + (undeclared ? ", and add \(member) to the stage's `secrets:`" : ""))
+            }
+            if undeclared {
+                return fail("stage '\(stage.name)' does not list secret '\(member)' in its `secrets:`, so it would not "
+                            + "get it; add \(member) to the stage's `secrets:`")
             }
             return nil
         case "env":

@@ -5,6 +5,8 @@ import Foundation
 struct StageDraft {
     var stage: Stage
     var needSites: [(name: String, location: SourceLocation)]
+    /// Where each name of the stage's `secrets:` is written.
+    var secretSites: [(name: String, location: SourceLocation)] = []
     /// Templates in which `secrets.*` is not allowed.
     var runTemplates: [Template]
     /// Templates in which `secrets.*` is allowed (`env:` and `with:` values).
@@ -12,7 +14,7 @@ struct StageDraft {
 }
 
 extension PipelineDecoder {
-    static let stageKeys = ["kind", "run", "needs", "inputs", "outputs", "with", "env",
+    static let stageKeys = ["kind", "run", "needs", "inputs", "outputs", "with", "env", "secrets",
                             "timeout", "retries", "cache", "metrics"]
 
     /// Decodes one entry of `stages:`; nil (reported) when it is not a mapping.
@@ -118,6 +120,14 @@ extension PipelineDecoder {
                     : Template(literal: text, location: location(variable.value))
                 stage.env[variable.key] = value
                 draft.otherTemplates.append(value)
+            }
+        }
+
+        if let entry = byKey["secrets"], !isNull(entry.value),
+           let names = stringList(entry.value, what: "`secrets` of \(context)", example: "`secrets: [API_TOKEN]`") {
+            for (secret, node) in names {
+                draft.secretSites.append((secret, location(node)))
+                if !stage.secrets.contains(secret) { stage.secrets.append(secret) }
             }
         }
 

@@ -2,7 +2,8 @@
 ///
 /// All names it uses are known to exist: its kind is registered, every `needs` entry and
 /// every stage an expression refers to is a stage of the pipeline, and every `outputs.X`,
-/// `params.X`, `secrets.X` and `env.X` it uses is declared.
+/// `params.X`, `secrets.X` and `env.X` it uses is declared (`secrets.X` in its own
+/// `secrets:` too).
 public struct Stage: Sendable {
     /// The stage's name (its key under `stages:`).
     public var name: String
@@ -25,6 +26,11 @@ public struct Stage: Sendable {
     public var withLocations: SettingsLocations
     /// Variables for this stage, on top of the pipeline's `env`.
     public var env: [String: Template]
+    /// The pipeline secrets this stage may see (`secrets: [NAME, …]`), in file order, no
+    /// repeats; each is declared under the pipeline's `secrets:`. The stage gets these
+    /// (and those its kind declares) and no other, and `${{ secrets.X }}` in it must name
+    /// one of them.
+    public var secrets: [String]
     /// Seconds before the stage is stopped; nil for no limit.
     public var timeout: Double?
     /// Extra attempts after a failure; 0 by default.
@@ -43,7 +49,7 @@ public struct Stage: Sendable {
     public init(name: String, location: SourceLocation, kind: String, run: Template? = nil,
                 needs: [String] = [], inputs: [String] = [], outputs: [StageOutput] = [],
                 with: [String: TemplateValue] = [:], withLocations: SettingsLocations? = nil,
-                env: [String: Template] = [:],
+                env: [String: Template] = [:], secrets: [String] = [],
                 timeout: Double? = nil, retries: Int = 0, cache: Bool? = nil,
                 metrics: String? = nil, dependencies: [String]? = nil) {
         self.name = name
@@ -56,6 +62,7 @@ public struct Stage: Sendable {
         self.with = with
         self.withLocations = withLocations ?? SettingsLocations(block: location)
         self.env = env
+        self.secrets = secrets
         self.timeout = timeout
         self.retries = retries
         self.cache = cache

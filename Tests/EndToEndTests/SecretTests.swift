@@ -15,6 +15,7 @@ struct SecretTests {
           use:
             run: echo "token is $API_TOKEN and $FILE_TOKEN"; echo "$API_TOKEN" > ${{ outputs.out }}; echo "fail with $API_TOKEN" >&2; exit 1
             outputs: { out: out.txt }
+            secrets: [API_TOKEN, FILE_TOKEN]
 
         """
 
@@ -44,7 +45,7 @@ struct SecretTests {
 
     @Test("a secret enters the cache key by name only: a new value does not re-run a stage")
     func notInKey() throws {
-        let pipeline = "version: 1\nname: k\nsecrets:\n  T: { env: T }\nstages:\n  a:\n    run: echo ok > ${{ outputs.o }}\n    outputs: { o: o.txt }\n"
+        let pipeline = "version: 1\nname: k\nsecrets:\n  T: { env: T }\nstages:\n  a:\n    run: echo ok > ${{ outputs.o }}\n    outputs: { o: o.txt }\n    secrets: [T]\n"
         let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
         #expect(try repo.mlpipe("run", env: ["T": "first-value"]).status == 0)
         #expect(try repo.mlpipe("run", env: ["T": "second-value"]).status == 0)
@@ -53,13 +54,52 @@ struct SecretTests {
         #expect(key.hasPrefix("sha256:"))
     }
 
+    @Test("a new pipeline secret that a stage does not list leaves the stage cached")
+    func unlistedSecretKeepsCache() throws {
+        let before = "version: 1\nname: u\nstages:\n  a:\n    run: cat data.txt > ${{ outputs.o }}\n"
+            + "    inputs: [data.txt]\n    outputs: { o: o.txt }\n"
+        let repo = try TempRepo(files: ["pipelines/u.yaml": before, "data.txt": "x\n"])
+        #expect(try repo.mlpipe("run").status == 0)
+        let after = before.replacingOccurrences(of: "stages:", with: "secrets:\n  NEW: { env: NEW }\nstages:")
+            + "  deploy:\n    run: 'true'\n    secrets: [NEW]\n"
+        try repo.write("pipelines/u.yaml", after)
+        try repo.commit("add a secret for a new stage")
+        let second = try repo.mlpipe("run", env: ["NEW": "new-value"])
+        #expect(second.status == 0, "\(second)")
+        #expect(try repo.statuses() == ["a": "cached", "deploy": "succeeded"])
+    }
+
     @Test("a missing secret is an environment error that names it, not its value")
     func missing() throws {
-        let pipeline = "version: 1\nname: k\nsecrets:\n  T: { env: NOT_SET_ANYWHERE }\nstages:\n  a:\n    run: 'true'\n"
+        let pipeline = "version: 1\nname: k\nsecrets:\n  T: { env: NOT_SET_ANYWHERE }\nstages:\n  a:\n    run: 'true'\n    secrets: [T]\n"
         let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
         let result = try repo.mlpipe("run")
         #expect(result.status == 3)
         #expect(result.stderr.contains("secret T: environment variable NOT_SET_ANYWHERE is not set"), "\(result)")
+    }
+
+    @Test("a stage sees only the secrets it lists in `secrets:`")
+    func scoped() throws {
+        let pipeline = """
+            version: 1
+            name: scoped
+            secrets:
+              T: { env: SOURCE_OF_T }
+            stages:
+              with:
+                run: echo "${T:-unset}" > ${{ outputs.o }}
+                outputs: { o: o.txt }
+                secrets: [T]
+              without:
+                run: echo "${T:-unset}" > ${{ outputs.o }}
+                outputs: { o: o.txt }
+
+            """
+        let repo = try TempRepo(files: ["pipelines/scoped.yaml": pipeline])
+        let result = try repo.mlpipe("run", env: ["SOURCE_OF_T": Self.secret])
+        #expect(result.status == 0, "\(result)")
+        #expect(repo.read("workspace/runs/1/with/o.txt") == Self.secret + "\n")
+        #expect(repo.read("workspace/runs/1/without/o.txt") == "unset\n")
     }
 
     @Test("rerun of an old commit reads a git-ignored { file: } secret from the repository, not the worktree")
@@ -73,6 +113,7 @@ struct SecretTests {
               a:
                 run: sh scripts/check.sh
                 outputs: { o: o.txt }
+                secrets: [F]
 
             """
         let repo = try TempRepo(files: [

@@ -1,6 +1,7 @@
 import Foundation
 import PipelineEngine
 import PipelineSpec
+import RunStore
 import Testing
 
 /// Counts how often each reference is looked up: a provider written outside the engine.
@@ -108,6 +109,15 @@ struct SecretProviderTests {
         }
     }
 
+    @Test("scoped(to:) gives a stage only the secrets it lists")
+    func scoped() {
+        let secrets = ResolvedSecrets(values: ["A": "1", "B": "2", "C": "3"])
+        #expect(secrets.scoped(to: ["C", "A"]) == ["A": "1", "C": "3"])
+        #expect(secrets.scoped(to: []) == [:])
+        #expect(secrets.scoped(to: ["UNKNOWN"]) == [:])
+        #expect(secrets.masker.mask("1 2 3") == "*** *** ***", "the masker hides every value of the run")
+    }
+
     @Test("lint accepts exactly the providers of the registry it is given")
     func lintUsesRegistry() throws {
         let repo = try GitFixture()
@@ -119,6 +129,7 @@ struct SecretProviderTests {
             stages:
               a:
                 run: 'true'
+                secrets: [T]
 
             """)
         let builtin = try Linter(kinds: .core).lint(["v"], currentDirectory: repo.root)
@@ -131,5 +142,39 @@ struct SecretProviderTests {
             return providers
         }).lint(["v"], currentDirectory: repo.root)
         #expect(withVault.flatMap(\.diagnostics).isEmpty)
+    }
+
+    @Test("a stage gets only its listed secrets, and its cache key names only those")
+    func stageScope() async throws {
+        let repo = try GitFixture()
+        try repo.write("pipelines/s.yaml", """
+            version: 1
+            name: s
+            secrets:
+              A: { vault: a }
+              B: { vault: b }
+            stages:
+              one:
+                run: env | grep -E '^(A|B)=' | sort > ${{ outputs.seen }}
+                outputs: { seen: seen.txt }
+                secrets: [A]
+              two:
+                run: 'true'
+                secrets: [B]
+
+            """)
+        try repo.commit()
+        let runner = PipelineRunner(kinds: .core, version: "test", secretProviders: { _ in
+            var providers = SecretProviderRegistry()
+            providers.register(InMemorySecretProvider(name: "vault", values: ["a": "alpha-value", "b": "beta-value"]))
+            return providers
+        })
+        let report = try await runner.run(RunOptions(pipeline: "s", currentDirectory: repo.root), events: { _ in })
+        #expect(report.status == .succeeded)
+        let seen = try String(contentsOfFile: repo.root + "/workspace/runs/\(report.runID)/one/seen.txt", encoding: .utf8)
+        #expect(seen == "A=alpha-value\n")
+        let store = try SQLiteRunStore(path: repo.root + "/workspace/mlpipe.db")
+        let components = try #require(try store.stages(runID: report.runID).first { $0.name == "one" }?.keyComponentsJSON)
+        #expect(components.contains(#""secrets":["A"]"#), "\(components)")
     }
 }

@@ -162,6 +162,7 @@ struct StageKindTests {
                 kind: greet
                 with: { name: "${{ pipeline.name }}-world" }
                 outputs: { greeting: hello.txt }
+                secrets: [TOKEN]
 
             """)
         try repo.commit()

@@ -48,7 +48,7 @@ struct DiagnosticTests {
                 + "(known providers: env, file, vault)",
             "pipeline.yaml:8:5: error: unknown key 'kidn' in stage 'a'; did you mean 'kind'?",
             "pipeline.yaml:10:5: error: unknown key 'zzz' in stage 'a'; valid keys are: cache, env, inputs, kind, "
-                + "metrics, needs, outputs, retries, run, timeout, with",
+                + "metrics, needs, outputs, retries, run, secrets, timeout, with",
         ].sorted(by: Self.byPosition))
     }
 
@@ -115,6 +115,7 @@ struct DiagnosticTests {
               a:
                 run: echo ${{ env.MOD }} ${{ gti.sha }} ${{ git.commit }}
                 env: { T: "${{ secrets.TOKEM }}" }
+                secrets: [TOKEN]
 
             """
         #expect(lint(yaml) == [
@@ -262,7 +263,7 @@ struct DiagnosticTests {
     @Test("a secret used in run: is refused, and the message says how to pass it")
     func secretInRun() {
         let yaml = Self.header + "secrets: { TOKEN: { env: TOKEN } }\nstages:\n  a:\n    run: curl -u ${{ secrets.TOKEN }}\n"
-            + "    env: { T: \"${{ secrets.TOKEN }}\" }\n"
+            + "    env: { T: \"${{ secrets.TOKEN }}\" }\n    secrets: [TOKEN]\n"
         #expect(lint(yaml) == [
             "pipeline.yaml:6:22: error: secrets cannot be used in `run:`, where they would show in process listings; "
                 + "pass it through the stage's env (`env: { TOKEN: \"${{ secrets.TOKEN }}\" }`) and use $TOKEN in the command",

@@ -18,6 +18,7 @@ private let seeds: [String] = [
         needs: [prep]
         outputs: { model: model.bin }
         env: { TOKEN: "${{ secrets.TOKEN }}", DATA: "${{ stages.prep.outputs.data }}" }
+        secrets: [TOKEN]
       check: { run: "test ${{ params.layers[0] }} -gt 1 && echo ${{ stages.fit.outputs.model }}", timeout: 90 }
 
     """,

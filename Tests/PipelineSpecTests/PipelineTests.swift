@@ -30,6 +30,7 @@ struct PipelineTests {
         #expect(register.cache == nil)
         #expect(register.dependencies == ["serialize"])
         #expect(register.references == [["stages", "serialize", "outputs", "package"], ["secrets", "REGISTRY_PASSWORD"]])
+        #expect(register.secrets == ["REGISTRY_PASSWORD"])
 
         let evaluate = try #require(pipeline.stage(named: "evaluate"))
         #expect(evaluate.kind == "command")  // the default when only `run:` is given

@@ -16,6 +16,7 @@ struct SecretSourceTests {
               a:
                 run: 'true'
                 env: { A: "${{ secrets.A }}" }
+                secrets: [A, B]
 
             """
         #expect(lint(yaml) == [
@@ -34,6 +35,7 @@ struct SecretSourceTests {
             stages:
               a:
                 run: 'true'
+                secrets: [CI_TOKEN, PORT]
 
             """)
         #expect(pipeline.secrets["CI_TOKEN"] == SecretSource(
@@ -68,7 +70,7 @@ struct SecretSourceTests {
 
     @Test("the loader knows only the providers it is given")
     func providersComeFromTheCaller() {
-        let yaml = Self.header + "secrets: { T: { env: T } }\nstages:\n  a:\n    run: 'true'\n"
+        let yaml = Self.header + "secrets: { T: { env: T } }\nstages:\n  a:\n    run: 'true'\n    secrets: [T]\n"
         #expect(throws: SpecErrors.self) {
             try PipelineLoader.parse(source: yaml, file: "pipeline.yaml", kinds: testKinds, secretProviders: ["vault"])
         }
@@ -89,6 +91,7 @@ struct SecretSourceTests {
               a:
                 run: 'true'
                 env: { T: "${{ secrets.T }}" }
+                secrets: [T]
 
             """
         #expect(lint(yaml) == [

@@ -84,6 +84,7 @@ stages:
     with:
       package: "${{ stages.serialize.outputs.package }}"
       password: "${{ secrets.REGISTRY_PASSWORD }}"
+    secrets: [REGISTRY_PASSWORD]
     retries: 2
   evaluate:
     run: test ${{ stages.train.metrics.accuracy }} '>' ${{ params.min_accuracy }}
