@@ -103,6 +103,12 @@ struct StageExecution: Sendable {
         } catch {
             return await finish(&record, status: .failed, error: masker.mask(error.description))
         }
+        // A stage gets only the secrets it lists; a kind that needs one more says which.
+        let unlisted = bound.secrets.filter { !stage.secrets.contains($0) }
+        if let name = unlisted.first {
+            return await finish(&record, status: .failed,
+                                error: "\(stage.location.file):\(stage.location.line):\(stage.location.column): kind '\(stage.kind)' needs secret '\(name)' with these settings, and stage '\(stage.name)' does not list it; add it to the stage's `secrets:`")
+        }
 
         let result: StageResult
         switch await attempt(bound, context: execContext, log: log, record: &record) {

@@ -20,6 +20,8 @@ public protocol StageKind: Sendable {
     /// Bump when a change of the implementation changes what the kind produces.
     var implementationVersion: String { get }
     /// Names of the pipeline secrets the kind needs, given its settings (default: none).
+    /// The stage must list each in its `secrets:` (a stage gets no other); one it does
+    /// not list fails the stage, saying which.
     func secrets(for settings: Settings) -> [String]
     /// Does the stage's work. Declared outputs must exist in `context.outputDirectory`
     /// when it returns, and its results use only keys of `schema.results`; a failure is

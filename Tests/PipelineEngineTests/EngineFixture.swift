@@ -45,6 +45,19 @@ struct ExternalKind: StageKind {
     }
 }
 
+/// A probe that needs the secret TOKEN, whatever its settings.
+struct NeedyKind: StageKind {
+    let probe: Probe
+    var schema: KindSchema { KindSchema(name: "needy", runAllowed: true) }
+    var implementationVersion: String { "1" }
+    func secrets(for settings: NoSettings) -> [String] { ["TOKEN"] }
+
+    func run(_ context: StageContext, settings: NoSettings) async throws -> StageResult {
+        probe.state.withLock { $0.sawToken.append(context.environment["TOKEN"]) }
+        return try await ProbeKind(probe: probe).run(context, settings: settings)
+    }
+}
+
 /// What a ``ProbeKind`` was told and what it saw; shared across tasks.
 final class Probe: Sendable {
     struct State {
@@ -56,6 +69,7 @@ final class Probe: Sendable {
         var results: [String: [String: Value]] = [:]
         var outsideStillExists = true
         var checked: [[String: Value]] = []
+        var sawToken: [String?] = []
     }
     let state = Mutex(State())
 
@@ -95,6 +109,7 @@ final class EngineFixture: Sendable {
         var kinds = KindRegistry.core
         kinds.register(ProbeKind(probe: probe))
         kinds.register(ExternalKind(probe: probe))
+        kinds.register(NeedyKind(probe: probe))
         return kinds
     }
 
@@ -108,7 +123,7 @@ final class EngineFixture: Sendable {
     /// Plans and runs `pipeline` once; inputs are the given ids per stage.
     @discardableResult
     func run(_ pipeline: Pipeline, inputs: [String: [String: String]] = [:], jobs: Int = 2,
-             force: Set<String> = []) async throws -> (id: Int64, summaries: [StageSummary], journal: RunJournal) {
+             force: Set<String> = [], secrets: [String: String] = [:]) async throws -> (id: Int64, summaries: [StageSummary], journal: RunJournal) {
         let record = RunRecord(id: nil, pipeline: pipeline.name, pipelineFile: pipeline.file, pipelineSource: pipeline.source,
                                pipelineDigest: "sha256:0", paramsJSON: "{}", commit: "c0ffee", branch: "main", dirty: false,
                                trigger: .cli, parentRun: nil, status: .running, startedAt: Date(), finishedAt: nil,
@@ -119,7 +134,7 @@ final class EngineFixture: Sendable {
         let context = RunContext(
             runID: id, pipeline: pipeline, head: HeadState(commit: "c0ffee", branch: "main", treeID: "t"),
             repositoryRoot: folder, workspace: Workspace(repositoryRoot: folder), runStore: store, cache: cache,
-            kinds: kinds, executor: LocalProcessExecutor(), secrets: ResolvedSecrets(values: [:]),
+            kinds: kinds, executor: LocalProcessExecutor(), secrets: ResolvedSecrets(values: secrets),
             inputs: InputPlan(keys: inputs, dirtyPaths: []), options: RunOptions(jobs: jobs, force: force),
             forced: force, reuse: [:], positions: positions,
             events: { [self] event in self.events.withLock { $0.append(event) } })

@@ -55,4 +55,24 @@ struct SchedulerTests {
         #expect(summaries.named("d")?.status == .succeeded)
         #expect(journal.recordFailures.contains { $0.contains("cannot record stage 'd'") }, "\(journal.recordFailures)")
     }
+
+    @Test("a kind gets a secret it needs only when its stage lists it; otherwise the stage fails saying so")
+    func kindSecretsMustBeListed() async throws {
+        let fixture = try EngineFixture()
+        let yaml = """
+            version: 1
+            name: s
+            secrets: { TOKEN: { env: TOKEN } }
+            stages:
+              listed: { kind: needy, run: l, secrets: [TOKEN] }
+              unlisted: { kind: needy, run: u }
+
+            """
+        let (_, summaries, _) = try await fixture.run(try fixture.pipeline(yaml), secrets: ["TOKEN": "s3cr3t"])
+        #expect(summaries.named("listed")?.status == .succeeded)
+        #expect(fixture.probe.state.withLock { $0.sawToken } == ["s3cr3t"], "only the listing stage ran, and saw it")
+        #expect(summaries.named("unlisted")?.status == .failed)
+        #expect(summaries.named("unlisted")?.error
+                == "pipeline.yaml:6:3: kind 'needy' needs secret 'TOKEN' with these settings, and stage 'unlisted' does not list it; add it to the stage's `secrets:`")
+    }
 }
