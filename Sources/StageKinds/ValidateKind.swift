@@ -27,7 +27,9 @@ public struct ValidateKind: StageKind {
         KindSchema(name: "validate", settings: ValidateSettings.self, results: ["format", "verdict", "sha256"])
     }
 
-    public var implementationVersion: String { "1" }
+    /// 2: the kind returns results (format, verdict, sha256). A result cached by version 1
+    /// has none, and a stage reading `stages.NAME.results.sha256` from it would fail.
+    public var implementationVersion: String { "2" }
 
     /// Scans and checks the model; on success returns its results: `format` (the detected
     /// format, as `report.json` has it), `verdict` (`safe`) and `sha256` (`sha256:<hex>` of
