@@ -82,6 +82,28 @@ struct ValidateStageTests {
         #expect(try repo.statuses("latest")["validate"] == "cached")
     }
 
+    @Test("validate's sha256 result reaches a later stage as ${{ stages.validate.results.sha256 }}, also from a cache hit")
+    func sha256ResultDownstream() throws {
+        let source = pipeline(with: #"{ model: "${{ stages.train.outputs.model }}" }"#)
+            .replacingOccurrences(of: "run: echo packaged > ${{ outputs.done }}\n    needs: [validate]",
+                                  with: "run: echo ${{ stages.validate.results.sha256 }} > ${{ outputs.done }}")
+        #expect(source.contains("stages.validate.results.sha256"))
+        let repo = try TempRepo(files: ["scripts/train.py": trainScript, "pipelines/gate.yaml": source])
+        let first = try repo.mlpipe("run")
+        #expect(first.status == 0, "\(first)")
+        let digest = try #require(try report(repo)["sha256"] as? String)
+        #expect(repo.read("workspace/runs/1/package/done.txt") == digest + "\n")
+        let results = try #require(try repo.stages()["validate"]?["results"] as? [String: Any])
+        #expect(results["sha256"] as? String == digest)
+        #expect(results["verdict"] as? String == "safe" && results["format"] as? String == "pickle")
+
+        // From the cache: validate is a hit, its results come back, and a forced package reads them.
+        let second = try repo.mlpipe("run", "--force", "package")
+        #expect(second.status == 0, "\(second)")
+        #expect(try repo.statuses() == ["train": "cached", "validate": "cached", "package": "succeeded"])
+        #expect(repo.read("workspace/runs/2/package/done.txt") == digest + "\n")
+    }
+
     @Test("an unsafe model fails the stage with its global and offset, on stdout and stderr; the report stays and nothing downstream runs")
     func unsafeFails() throws {
         let repo = try gateRepo(model: "evil")
