@@ -18,8 +18,8 @@ public struct ResolvedSecrets: Sendable {
         self.masker = SecretMasker(values: values.values)
     }
 
-    /// Resolves each secret of `declared` once, all at the same time, through the
-    /// provider its source names.
+    /// Resolves each secret of `declared` once, in the order the file declares them,
+    /// through the provider its source names.
     ///
     /// Every secret that cannot be resolved is reported, not only the first: one
     /// diagnostic each, at the line that declares it, naming the secret and its source,
@@ -27,31 +27,13 @@ public struct ResolvedSecrets: Sendable {
     /// machine lacks the value.
     public static func resolve(_ declared: [String: SecretSource],
                                providers: SecretProviderRegistry) async throws(EngineError) -> ResolvedSecrets {
-        let results = await withTaskGroup(of: (String, Result<String, SecretError>).self) { group in
-            for (name, source) in declared {
-                group.addTask {
-                    do throws(SecretError) {
-                        return (name, .success(try await providers.value(of: name, from: source)))
-                    } catch {
-                        return (name, .failure(error))
-                    }
-                }
-            }
-            var results: [String: Result<String, SecretError>] = [:]
-            for await (name, result) in group { results[name] = result }
-            return results
-        }
         var values: [String: String] = [:]
         var failures: [Diagnostic] = []
         for (name, source) in declared.sorted(by: { ($0.value.location, $0.key) < ($1.value.location, $1.key) }) {
-            switch results[name] {
-            case .success(let value)?:
-                values[name] = value
-            case .failure(let error)?:
+            do {
+                values[name] = try await providers.value(of: name, from: source)
+            } catch {
                 failures.append(Diagnostic(location: source.location, message: error.description))
-            case nil:
-                // Only when the task group was cancelled before this secret's task ran.
-                failures.append(Diagnostic(location: source.location, message: "secret \(name): not resolved (cancelled)"))
             }
         }
         guard failures.isEmpty else {
