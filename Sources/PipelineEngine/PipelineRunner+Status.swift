@@ -64,7 +64,8 @@ extension PipelineRunner {
             let cacheable = execution.isCacheable(kind)
             let forced = options.force.contains(name)
             // The same question a run asks, of the same cache.
-            if cacheable && !forced, case .hit(let hit) = try await session.cache.lookUp(key.text) {
+            let found: StageCache.LookUp = cacheable && !forced ? try await session.cache.lookUp(key.text) : .miss
+            if case .hit(let hit) = found {
                 var outputs: [String: OutputRecord] = [:]
                 for record in hit.outputs { outputs[record.name] = record }
                 outcomes[name] = StageOutcome(status: .cached, outputs: outputs, metrics: hit.metrics, results: hit.results)
@@ -73,7 +74,7 @@ extension PipelineRunner {
             } else {
                 willRun.insert(name)
                 let reason: String
-                if cacheable && !forced, case .incomplete(_, let why) = try await session.cache.lookUp(key.text) {
+                if case .incomplete(_, let why) = found {
                     reason = why
                 } else {
                     reason = await execution.explain(key.components, cacheable: cacheable, forced: forced)
