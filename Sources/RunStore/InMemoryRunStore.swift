@@ -10,7 +10,7 @@ import Synchronization
 /// when given — so that a test passing here says something about the engine, not about
 /// a looser store. Nothing survives the process.
 ///
-/// ``failNextWrites(_:)`` makes the next writes throw, so that tests can watch the
+/// ``fail(operationsContaining:)`` makes chosen calls throw, so that tests can watch the
 /// engine report a store that fails instead of swallowing it.
 public final class InMemoryRunStore: RunStore, CacheIndex {
     struct State {
@@ -19,7 +19,6 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         var stages: [Int64: [String: StageRecord]] = [:]
         var outputs: [Int64: [String: [OutputRecord]]] = [:]
         var entries: [String: CacheEntry] = [:]
-        var failingWrites = 0
         var failingOperations: [String] = []
     }
 
@@ -28,11 +27,6 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
     /// An empty store.
     public init() {}
 
-    /// The next `count` writes throw ``RunStoreError/Code/diskFull``.
-    public func failNextWrites(_ count: Int) {
-        state.withLock { $0.failingWrites = count }
-    }
-
     /// Every call whose operation contains one of these words throws, until told
     /// otherwise: "cache entry" (saving or reading the cache index), "stage", "end of run".
     public func fail(operationsContaining words: [String]) {
@@ -40,8 +34,7 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
     }
 
     private func failure(_ operation: String, in s: inout State) -> RunStoreError? {
-        guard s.failingWrites > 0 || s.failingOperations.contains(where: { operation.contains($0) }) else { return nil }
-        if s.failingWrites > 0 { s.failingWrites -= 1 }
+        guard s.failingOperations.contains(where: { operation.contains($0) }) else { return nil }
         return RunStoreError(code: .diskFull, operation: operation, path: nil,
                              reason: "the in-memory store was told to fail", remedy: "none: this is a test")
     }
