@@ -45,17 +45,9 @@ struct DiskFullTests {
     @Test("output that cannot be written to stdout is an environment error, not a silent success")
     func stdoutOnFullDisk() throws {
         let repo = try TempRepo(files: ["pipelines/l.yaml": "version: 1\nname: l\nstages:\n  a:\n    run: 'true'\n"])
-        let process = configuredProcess(mlpipeBinary, ["lint"], in: repo.root, env: [:])
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("full-err-\(UUID().uuidString)")
-        #expect(FileManager.default.createFile(atPath: err.path, contents: nil))
-        defer { try? FileManager.default.removeItem(at: err) }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let stderr = String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self)
-        #expect(process.terminationStatus == 3, "\(stderr)")
+        let result = try Child(mlpipeBinary, ["lint"], in: repo.root, stdoutTo: "/dev/full").finish()
+        let stderr = result.stderr
+        #expect(result.status == 3, "\(stderr)")
         #expect(stderr == "mlpipe: error: cannot write to standard output: No space left on device; "
                 + "free space where it is redirected, or redirect it elsewhere\n")
     }

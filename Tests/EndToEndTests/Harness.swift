@@ -110,54 +110,123 @@ final class TempRepo: @unchecked Sendable {
     }
 }
 
-/// A process for `executable` in `directory`, with the test environment: no colour, no
-/// CI trigger, no workspace override, plus `env`.
-func configuredProcess(_ executable: String, _ args: [String], in directory: String,
-                       env: [String: String]) -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = args
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+/// The test environment for a child: no colour, no CI trigger, no workspace override,
+/// plus `env`.
+func childEnvironment(_ env: [String: String]) -> [String: String] {
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
     environment.removeValue(forKey: "MLPIPE_WORKSPACE")
     environment.removeValue(forKey: "CI")
     for (key, value) in env { environment[key] = value }
-    process.environment = environment
-    return process
+    return environment
 }
+
+/// A child process started with posix_spawn, its output in temp files, and reaped with
+/// waitpid on its own pid. Foundation's `Process` is not used: on Linux it learns of an
+/// exit through a socket that a process spawned at the same moment by another test can
+/// inherit, and then reports a finished child as running until that other one ends.
+struct Child {
+    let pid: pid_t
+    let command: String
+    let out: URL
+    let err: URL
+
+    /// `stdoutTo` sends standard output to that file instead of a temp file.
+    init(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:],
+         stdoutTo: String? = nil) throws {
+        command = ([executable] + args).joined(separator: " ")
+        let tmp = FileManager.default.temporaryDirectory
+        out = tmp.appendingPathComponent("out-\(UUID().uuidString)")
+        err = tmp.appendingPathComponent("err-\(UUID().uuidString)")
+        let outFD = stdoutTo.map { open($0, O_WRONLY | O_CLOEXEC) } ?? open(out.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let errFD = open(err.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer { if outFD >= 0 { close(outFD) }; if errFD >= 0 { close(errFD) } }
+        guard outFD >= 0, errFD >= 0 else {
+            throw HarnessError(description: "cannot create output files in \(tmp.path): \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, errFD, 2)
+        guard addChdir(&actions, directory) == 0 else {
+            throw HarnessError(description: "cannot set the folder \(directory) for \(executable)")
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), defaults = sigset_t()
+        sigemptyset(&noSignals)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + args).map { strdup($0) } + [nil]
+        let envp = childEnvironment(env).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard code == 0 else {
+            throw HarnessError(description: "cannot start \(executable): \(String(cString: strerror(code)))")
+        }
+        self.pid = pid
+    }
+
+    /// What the child has written to stderr so far.
+    var stderrSoFar: String { String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self) }
+
+    /// Waits for the child to end, up to `timeout` seconds; past it, the child is killed
+    /// and the error says what it was doing (its state and kernel wait channel).
+    func finish(timeout: Double = 120) throws -> Outcome {
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR {
+                throw HarnessError(description: "waitpid(\(pid)) for \(command): \(String(cString: strerror(errno)))")
+            }
+            if Date() >= deadline {
+                let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "?"
+                let channel = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+                let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw HarnessError(description: "\(command) did not finish in \(timeout)s (stat: \(state.prefix(80)); "
+                    + "wchan: \(channel); threads: \(threads)); stderr so far:\n\(stderrSoFar)")
+            }
+            usleep(5_000)
+        }
+        let signal = status & 0x7f
+        let code = signal == 0 ? (status >> 8) & 0xff : signal
+        let stdout = String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self)
+        return Outcome(status: code, stdout: stdout, stderr: stderrSoFar)
+    }
+
+    /// Whether the child still runs (it is not reaped and not a zombie).
+    var isRunning: Bool { isAlive(pid) }
+}
+
+/// glibc's posix_spawn_file_actions_addchdir_np (2.29+), which Swift's Glibc module
+/// does not declare.
+private let addChdir: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32 = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
+        fatalError("glibc 2.29 or later is needed: posix_spawn_file_actions_addchdir_np is missing")
+    }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+}()
 
 /// Runs a program to completion with a deadline; output goes through temp files so that
 /// neither stream can block the other.
 func runProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:],
                 timeout: Double = 120) throws -> Outcome {
-    let process = configuredProcess(executable, args, in: directory, env: env)
-    let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
-    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: outURL)
-        try? FileManager.default.removeItem(at: errURL)
-    }
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        process.terminate()
-        process.waitUntilExit()
-        throw HarnessError(description: "\(executable) \(args.joined(separator: " ")) did not finish in \(timeout)s")
-    }
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
-    let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
-    return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    try Child(executable, args, in: directory, env: env).finish(timeout: timeout)
 }
 
 /// Waits for a condition with a deadline (never a bare sleep).

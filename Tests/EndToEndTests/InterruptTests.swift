@@ -17,19 +17,19 @@ struct InterruptTests {
         let ready = repo.path("ready")
         let process = try startProcess(mlpipeBinary, ["run"], in: repo.root,
                                        env: ["READY": ready, "MAIN": repo.path("main"), "CHILD": repo.path("child")])
-        defer { if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) } }
+        defer { if process.isRunning { kill(process.pid, SIGKILL) } }
         try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
         let main = try readPid(repo.path("main")), child = try readPid(repo.path("child"))
         defer { endSurvivors([main, child]) }
 
-        kill(process.process.processIdentifier, SIGINT)
+        kill(process.pid, SIGINT)
         let waiting = "mlpipe: stopping 1 running stage (stubborn); waiting up to 10s for it to exit — press Ctrl-C again to kill it now"
         let said = (try? waitFor("mlpipe to say what it waits for", timeout: 5) { process.stderrSoFar.contains(waiting) }) != nil
         #expect(said, "after the first Ctrl-C: \(process.stderrSoFar)")
         #expect(isAlive(main) && isAlive(child), "the stage ignores SIGTERM and is within its grace period")
 
         let second = Date()
-        kill(process.process.processIdentifier, SIGINT)
+        kill(process.pid, SIGINT)
         let result = try process.finish(timeout: 30)
         #expect(Date().timeIntervalSince(second) < 3, "mlpipe ended soon after the second Ctrl-C, not after the grace period")
         #expect(result.status == 130, "\(result)")

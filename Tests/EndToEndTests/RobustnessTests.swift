@@ -29,7 +29,7 @@ struct RobustnessTests {
         // The stage's group outlives a SIGKILLed mlpipe: the test ends it by its pids.
         let pids = [try readPid(repo.path("main")), try readPid(repo.path("child"))]
         defer { endSurvivors(pids) }
-        kill(process.process.processIdentifier, SIGKILL)
+        kill(process.pid, SIGKILL)
         _ = try? process.finish()
         let runs = try repo.mlpipe("runs", "--json").json() as? [[String: Any]] ?? []
         #expect(runs.first?["status"] as? String == "interrupted")
@@ -57,7 +57,7 @@ struct RobustnessTests {
         try waitFor("the stage to start") { FileManager.default.fileExists(atPath: ready) }
         let child = try readPid(repo.path("child"))
         defer { endSurvivors([child]) }
-        kill(process.process.processIdentifier, SIGINT)
+        kill(process.pid, SIGINT)
         let result = try process.finish(timeout: 30)
         #expect(result.status == 130, "\(result)")
         #expect(result.stderr.contains("mlpipe: stopping 1 running stage (slow); waiting up to 10s for it to exit"), "\(result)")
@@ -80,40 +80,7 @@ struct RobustnessTests {
     }
 }
 
-/// A process started in the background, with output to temp files.
-struct Started {
-    var process: Process
-    var out: URL
-    var err: URL
-
-    /// What the process has written to stderr so far.
-    var stderrSoFar: String {
-        String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self)
-    }
-
-    func finish(timeout: Double = 120) throws -> Outcome {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            throw HarnessError(description: "process did not finish")
-        }
-        process.waitUntilExit()
-        let stdout = String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self)
-        let stderr = String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self)
-        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr)
-    }
-}
-
-func startProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:]) throws -> Started {
-    let process = configuredProcess(executable, args, in: directory, env: env)
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("bg-out-\(UUID().uuidString)")
-    let err = FileManager.default.temporaryDirectory.appendingPathComponent("bg-err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    return Started(process: process, out: out, err: err)
+/// Starts a program in the background, with output to temp files.
+func startProcess(_ executable: String, _ args: [String], in directory: String, env: [String: String] = [:]) throws -> Child {
+    try Child(executable, args, in: directory, env: env)
 }
