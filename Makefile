@@ -3,7 +3,8 @@
 # and is quick when everything is already there.
 
 SHELL := /bin/bash
-APT_PACKAGES := libgit2-dev libsqlite3-dev libssl-dev libhdf5-dev zlib1g-dev pkg-config git python3-venv
+APT_PACKAGES := libgit2-dev libsqlite3-dev libssl-dev libhdf5-dev zlib1g-dev pkg-config git python3-venv \
+  docker-registry skopeo umoci debootstrap
 VENV := workspace/venv
 PY := $(VENV)/bin/python
 RELEASE_BIN := .build/release/mlpipe

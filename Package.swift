@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         // swift-protobuf: runtime for the ONNX model messages (generated code is committed).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        // async-http-client: registry pushes, the MLflow REST API; streams bodies, pools connections.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -62,12 +64,27 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
                 exclude: ["README.md"]),
+        // A model package: the model's files and mlpipe-model.json, byte-for-byte reproducible.
+        .target(name: "ModelPackage", dependencies: ["Canonical", "ModelFormats"],
+                exclude: ["README.md"]),
+        // OCI images without a daemon: reproducible layers, the image layout, a registry client.
+        .target(name: "ContainerImage", dependencies: [
+            "Canonical", "CZlib",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["README.md"]),
+        // Model versions, aliases with their history, lineage: local tables or MLflow.
+        .target(name: "ModelRegistry", dependencies: [
+            "Canonical", "RunStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["README.md"]),
         // 5. Adapters from capabilities to the engine's StageKind protocol.
-        .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats"],
+        .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats", "ModelPackage",
+                                                   "ContainerImage", "ModelRegistry"],
                 exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 
@@ -78,6 +95,10 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
+        .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage"]),
+        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
+        .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe"]),
     ]
 )

@@ -144,7 +144,7 @@ public final class GitRepository: @unchecked Sendable {
                 branch = String(cString: name)
             }
             return HeadState(commit: git_commit_id(commit).pointee.hex, branch: branch,
-                             treeID: git_commit_tree_id(commit).pointee.hex)
+                             treeID: git_commit_tree_id(commit).pointee.hex, commitTime: Int64(git_commit_time(commit)))
         }
     }
 
@@ -158,6 +158,15 @@ public final class GitRepository: @unchecked Sendable {
             let commit = try lookupCommit(rev)
             defer { git_commit_free(commit) }
             return git_commit_id(commit).pointee.hex
+        }
+    }
+
+    /// The committer time of the commit `rev` names, in seconds since 1970.
+    public func commitTime(of rev: String) throws(GitError) -> Int64 {
+        try locked { () throws(GitError) -> Int64 in
+            let commit = try lookupCommit(rev)
+            defer { git_commit_free(commit) }
+            return Int64(git_commit_time(commit))
         }
     }
 

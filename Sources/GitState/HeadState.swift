@@ -11,12 +11,16 @@ public struct HeadState: Sendable, Hashable {
     public var branch: String?
     /// The id of the commit's root tree: the whole tree's fingerprint.
     public var treeID: String
+    /// The commit's committer time, in seconds since 1970: the time that reproducible
+    /// outputs (package manifests, image layers) carry instead of the clock's.
+    public var commitTime: Int64
 
     /// Creates a head state; ``shortCommit`` is derived from `commit`.
-    public init(commit: String, branch: String?, treeID: String) {
+    public init(commit: String, branch: String?, treeID: String, commitTime: Int64 = 0) {
         self.commit = commit
         self.shortCommit = String(commit.prefix(7))
         self.branch = branch
         self.treeID = treeID
+        self.commitTime = commitTime
     }
 }

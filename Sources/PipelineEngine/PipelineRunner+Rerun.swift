@@ -71,8 +71,13 @@ extension PipelineRunner {
             }
             worktree = path
             root = path
-            head = HeadState(commit: original.commit,
-                             branch: original.branch, treeID: "")
+            let time: Int64
+            do {
+                time = try session.repo.commitTime(of: original.commit)
+            } catch {
+                throw EngineError(.environment, "cannot read run #\(originalID)'s commit \(original.commit.prefix(7)): \(error.description)", cause: error)
+            }
+            head = HeadState(commit: original.commit, branch: original.branch, treeID: "", commitTime: time)
         }
         defer {
             if let worktree { try? session.repo.removeWorktree(at: worktree) }

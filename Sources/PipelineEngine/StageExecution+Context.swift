@@ -68,11 +68,15 @@ extension StageExecution {
         for (name, outcome) in upstream {
             for (output, record) in outcome.outputs { upstreamPaths["\(name).\(output)"] = record.path }
         }
-        return StageContext(runID: runID, pipelineName: context.pipeline.name, stageName: stage.name,
+        var stageContext = StageContext(runID: runID, pipelineName: context.pipeline.name, stageName: stage.name,
                             repositoryRoot: context.repositoryRoot, outputDirectory: folder, outputs: outputPaths,
                             upstreamOutputs: upstreamPaths, command: command, with: with, environment: environment,
                             inheritedEnvironment: context.inheritedEnvironment,
                             secrets: secrets, log: log, timeout: stage.timeout,
                             executor: context.executor, workspace: context.workspace.root)
+        stageContext.commit = context.head.commit
+        stageContext.branch = context.head.branch
+        stageContext.commitTime = context.head.commitTime
+        return stageContext
     }
 }

@@ -131,6 +131,13 @@ public struct StageContext: Sendable {
     public var executor: any Executor
     /// The workspace folder (objects, database, runs).
     public var workspace: String
+    /// The commit the run is at (40 hex characters; empty in a test without git).
+    public var commit: String = ""
+    /// The branch, or nil when HEAD is detached.
+    public var branch: String?
+    /// The commit's time in seconds since 1970 (0 without git): what reproducible outputs
+    /// carry instead of the clock's time. `SOURCE_DATE_EPOCH`, when set, is not read here.
+    public var commitTime: Int64 = 0
 
     /// Creates a context from its parts.
     public init(runID: Int64, pipelineName: String, stageName: String, repositoryRoot: String,
