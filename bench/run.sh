@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: mlpipe against DVC, git, OpenSSL, SQLite and GNU make, side by side in
-# one run, printed as a table with ratios and saved to workspace/bench-results.md.
+# `make bench`: mlpipe against a minimal Swift program, DVC, git, OpenSSL, SQLite and GNU
+# make, side by side in one run, printed as a table with ratios and saved to
+# workspace/bench-results.md.
 #
 # Every case builds its own git repository in a temporary folder (real `git init`,
 # real commits, `dvc init` where DVC is measured), checks that the no-op really is a
@@ -16,6 +17,7 @@
 #   BENCH_RUN_COUNT    runs in the store of case 5 (default 100000)
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
+#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -84,6 +86,28 @@ echo "machine: $MACHINE"
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 echo "load average at start: $load_start"
 
+# ---- 0: start-up ---------------------------------------------------------------------
+# The start-up reference is built here: a Swift program that imports Foundation and
+# prints the date, linked as mlpipe's release build is (-static-stdlib), into
+# .build-bench/ (git-ignored). It is rebuilt only when its source is newer.
+case_startup() {
+    echo "== 0: start-up"
+    local date_bin="$ROOT/.build-bench/swift-date"
+    if [ ! -x "$date_bin" ] || [ "$BENCH_DIR/startup/date.swift" -nt "$date_bin" ]; then
+        mkdir -p "$ROOT/.build-bench"
+        swiftc -O -static-stdlib -module-cache-path "$ROOT/.build-bench/module-cache" \
+            "$BENCH_DIR/startup/date.swift" -o "$date_bin"
+    fi
+    cd "$TMP"
+    measure_pair startup-swift 5 100 100 10 "" "$ML --version" "$date_bin"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
+    record "0. mlpipe --version" "$ml" "Swift+Foundation, prints the date" "$ref" atmost 2 "$ml_cpu" "$ref_cpu"
+    measure_pair startup-git 5 100 100 10 "" "$ML --version" "git --version"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
+    record "0. mlpipe --version" "$ml" "git --version" "$ref" ratio - "$ml_cpu" "$ref_cpu"
+    note "0. the Swift reference is bench/startup/date.swift, built with \`swiftc -O -static-stdlib\`; \`git --version\` has no target, its ratio is shown for scale"
+}
+
 # ---- 1, 2: no-op re-run of 6 stages, and after a commit that touches no input ------
 case_noop() {
     echo "== 1, 2: six stages, all cached"
@@ -103,6 +127,9 @@ case_noop() {
     ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
     record "1. no-op run, 6 stages cached" "$ml" "dvc repro" "$ref" faster 30 "$ml_cpu" "$ref_cpu"
     record "1. no-op run, 6 stages cached" "$ml" - - under 20 "$ml_cpu" -
+    measure_pair six-git 5 50 50 5 "" "$ML run pipelines/bench.yaml" "git status"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
+    record "1. no-op run, 6 stages cached" "$ml" "git status" "$ref" atmost 8 "$ml_cpu" "$ref_cpu"
 
     # Each timed run is the first one after a new commit that changes only README.md.
     commit_docs="bash $BENCH_DIR/commit-docs.sh"
@@ -223,7 +250,7 @@ case_dag() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " ${BENCH_CASES:-noop folder bigfile history dag} " in *" $name "*) ;; *) return 0 ;; esac
+    case " ${BENCH_CASES:-startup noop folder bigfile history dag} " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -235,6 +262,7 @@ run_case() {
         failed=1
     fi
 }
+run_case startup "0. start-up"
 run_case noop "1, 2. no-op runs of 6 stages"
 run_case folder "3. folder of committed files"
 run_case bigfile "4. uncommitted large input"

@@ -11,10 +11,13 @@ Kinds, each with its ratio written the way the target is stated:
 - atmost:     mlpipe / reference, at most `target` ("1.20x", target <= 1.5x)
 - throughput: reference / mlpipe, at least `target` (mlpipe's throughput relative to the reference)
 - under:      mlpipe time under `target` milliseconds (no reference)
+- ratio:      mlpipe / reference, shown for scale; no target, so neither met nor missed
 - failed:     the case stopped before it was measured; `target` holds why
 Exits 0 whatever the outcome: missed targets are reported, not hidden, and not fatal.
 """
 import sys
+
+SCALE = "-"  # the verdict of a row that has no target (kind `ratio`)
 
 
 def fmt_time(seconds):
@@ -36,7 +39,7 @@ def row(case, ml, ref_name, ref, kind, target, ml_cpu="-", ref_cpu="-"):
 def verdict(case, ml, ref_name, ref, kind, target):
     ml = float(ml)
     ref = float(ref) if ref not in ("", "-") else None
-    target = float(target)
+    target = float(target) if target not in ("", "-") else None
     if kind == "faster":
         ratio = ref / ml
         return [case, fmt_time(ml), f"{ref_name} {fmt_time(ref)}", f"{ratio:.1f}x faster", f">= {target:g}x faster",
@@ -51,6 +54,8 @@ def verdict(case, ml, ref_name, ref, kind, target):
                 f">= {target:g}x throughput", ratio >= target]
     if kind == "under":
         return [case, fmt_time(ml), "-", "-", f"< {target:g} ms", ml * 1000 < target]
+    if kind == "ratio":
+        return [case, fmt_time(ml), f"{ref_name} {fmt_time(ref)}", f"{ml / ref:.2f}x its time", "-", SCALE]
     raise SystemExit(f"table.py: unknown kind '{kind}'")
 
 
@@ -62,15 +67,17 @@ def main():
             if line.strip():
                 rows.append(row(*line.rstrip("\n").split("\t")))
     header = ["case", "mlpipe", "reference", "ratio", "target", "ok?"]
-    cells = [header] + [r[:5] + ["FAILED" if r[5] is None else "yes" if r[5] else "MISSED"] for r in rows]
+    cells = [header] + [r[:5] + [r[5] if r[5] is SCALE else "FAILED" if r[5] is None else "yes" if r[5] else "MISSED"]
+                        for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
     line = lambda c: " | ".join(c[i].ljust(widths[i]) for i in range(len(c)))
     print(line(cells[0]))
     print("-+-".join("-" * w for w in widths))
     for c in cells[1:]:
         print(line(c))
-    missed = sum(1 for r in rows if not r[5])  # a failed case counts as missed
-    print(f"\n{len(rows) - missed} of {len(rows)} targets met; {machine}")
+    targets = [r for r in rows if r[5] is not SCALE]
+    missed = sum(1 for r in targets if not r[5])  # a failed case counts as missed
+    print(f"\n{len(targets) - missed} of {len(targets)} targets met; {machine}")
     cpu_header = ["case", "mlpipe CPU", "reference CPU"]
     cpu_cells = [cpu_header]
     for r in rows:  # one line per measurement: a case with two targets is listed once
@@ -86,7 +93,7 @@ def main():
         f.write("|" + "|".join("---" for _ in header) + "|\n")
         for c in cells[1:]:
             f.write("| " + " | ".join(x.replace("|", "\\|") for x in c) + " |\n")
-        f.write(f"\n{len(rows) - missed} of {len(rows)} targets met. Times are medians of wall time.\n")
+        f.write(f"\n{len(targets) - missed} of {len(targets)} targets met. Times are medians of wall time.\n")
         f.write("\nCPU time (user + system, mean of the same runs):\n\n")
         f.write("| " + " | ".join(cpu_header) + " |\n|---|---|---|\n")
         for c in cpu_cells[1:]:
