@@ -21,11 +21,15 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian's -dev packages.
-        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2",
-                       providers: [.apt(["libgit2-dev"])]),
-        // libcrypto: the same SHA-256/SHA-1 code as `openssl dgst`, with SHA-NI where the CPU has it.
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
+        // Opens a shared library with dlopen on the first call into it, so that a process
+        // that never calls it does not load it (see lazy_library.h).
+        .target(name: "CLazyLibrary"),
+        // libgit2 (libgit2-dev's headers), opened on first use, not linked: with the dozen
+        // libraries it needs it was a quarter of every process's start-up (see CLibGit2.h).
+        .target(name: "CLibGit2", dependencies: ["CLazyLibrary", "CCrypto"]),
+        // libcrypto (libssl-dev's headers): the same SHA-256/SHA-1 code as `openssl dgst`,
+        // with SHA-NI where the CPU has it; opened on first use, not linked (see CCrypto.h).
+        .target(name: "CCrypto", dependencies: ["CLazyLibrary"]),
         // libhdf5 (Debian's libhdf5-dev): reads Keras .h5 attributes (model_config,
         // keras_version); opened with dlopen on first use, not linked (see chdf5.h).
         .target(name: "CHDF5"),
@@ -39,7 +43,11 @@ let package = Package(
         // sqlite3_db_config, which is variadic and so out of Swift's reach.
         .target(name: "CSQLiteTuning"),
         // Spares libgit2's start-up the parsing of the system's CA bundle (see startup.c).
-        .target(name: "CGitStartup"),
+        // Its one definition only works when the executable exports it; libgit2 is opened
+        // with dlopen, so the linker cannot see that it needs to, and is told.
+        .target(name: "CGitStartup", linkerSettings: [
+            .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file"], .when(platforms: [.linux])),
+        ]),
 
         // 0. The bytes that are hashed: one JSON string escaper, the canonical JSON writer,
         // SHA-256 and SHA-1 through libcrypto. Every layer above uses it.

@@ -7,7 +7,10 @@
 // `mlpipe run` and `mlpipe status` would pay that before doing any work.
 //
 // This definition in the executable takes precedence over libmbedx509's for every
-// library in the process (ELF symbol interposition: the executable is searched first).
+// library in the process (ELF symbol interposition: the executable is searched first,
+// also for libgit2 and mbedTLS, which CLibGit2 opens later with dlopen). It has to be in
+// the executable's dynamic symbol table for that: Package.swift exports it by name, as
+// the linker cannot know that a library it never sees needs it.
 // libgit2 treats the failure as "no default certificates loaded" and goes on; only
 // libgit2 uses mbedTLS in mlpipe. Were mlpipe ever to fetch over HTTPS with libgit2,
 // it would set the locations explicitly with GIT_OPT_SET_SSL_CERT_LOCATIONS, which

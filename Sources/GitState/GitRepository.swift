@@ -87,7 +87,7 @@ public final class GitRepository: @unchecked Sendable {
     /// Throws ``GitError/Code/notARepository`` when no repository contains `path`,
     /// or when the repository is bare and so has no working tree to run in.
     public static func discover(from path: String) throws(GitError) -> GitRepository {
-        LibGit2.ensureInitialized()
+        try LibGit2.ensureInitialized()
         var found = git_buf()
         defer { git_buf_dispose(&found) }
         let result = git_repository_discover(&found, path, 0, nil)

@@ -3,18 +3,27 @@ import CLibGit2
 
 /// The process-wide libgit2 setup and small helpers around its C types.
 enum LibGit2 {
-    /// `git_libgit2_init` runs once, on first use, from whichever thread gets
-    /// here first: Swift initialises a static stored property lazily under
-    /// `swift_once`, which is thread-safe. libgit2 is never shut down, because
-    /// other repositories in the process may still be open.
-    private static let initialized: Int32 = {
+    /// libgit2 is opened (it is not linked, see CLibGit2.h) and `git_libgit2_init`
+    /// runs once, on first use, from whichever thread gets here first: Swift
+    /// initialises a static stored property lazily under `swift_once`, which is
+    /// thread-safe. libgit2 is never shut down, because other repositories in the
+    /// process may still be open.
+    private static let initialized: Result<Void, GitError> = {
         mlpipe_git_startup_linked()
-        return git_libgit2_init()
+        let reason = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { buffer -> String? in
+            mlpipe_libgit2_load(buffer.baseAddress, buffer.count) == 1 ? nil : String(cString: buffer.baseAddress!)
+        }
+        if let reason {
+            return .failure(GitError(.libgit2, "mlpipe reads the repository through libgit2: \(reason)"))
+        }
+        _ = git_libgit2_init()
+        return .success(())
     }()
 
-    /// Makes sure libgit2 is initialised before any other libgit2 call.
-    static func ensureInitialized() {
-        _ = initialized
+    /// Opens and initialises libgit2 before any other libgit2 call; throws when it is
+    /// not installed (the error says which package to install).
+    static func ensureInitialized() throws(GitError) {
+        try initialized.get()
     }
 
     /// Throws a ``GitError`` when a libgit2 call returned a negative code.
