@@ -30,6 +30,7 @@ struct MLPipe: AsyncParsableCommand {
 
     /// Runs the command line's command and returns its exit status.
     static func runCommand() async -> Int32 {
+        if VersionFastPath.handle(CommandLine.arguments) { return 0 }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -1,9 +1,19 @@
 import Foundation
 import Testing
 
-/// What an mlpipe process pays before its own work: the libraries it loads.
+/// What an mlpipe process pays before its own work: the libraries it loads, and
+/// `--version`, which is answered before argument-parser starts (VersionFastPath).
 @Suite("start-up")
 struct StartupTests {
+    @Test("mlpipe --version prints the version line on stdout and nothing on stderr, exit 0")
+    func version() throws {
+        let repo = try TempRepo()
+        let result = try repo.mlpipe("--version")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout == "0.1.0\n", "\(result)")
+        #expect(result.stderr.isEmpty, "\(result)")
+    }
+
     @Test("--version and runs never load libgit2 or libcrypto; run loads both when it needs them")
     func librariesOpenedOnFirstUse() throws {
         let repo = try basicRepo()
