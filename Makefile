@@ -36,9 +36,13 @@ build: deps
 
 # The Swift runtime and Foundation are linked statically: a process then starts without
 # resolving tens of thousands of symbols across their shared libraries (a third of a
-# no-op `mlpipe run`).
+# no-op `mlpipe run`). --no-export-dynamic: the driver exports all 15,000 of mlpipe's
+# own symbols, which nothing looks up; every symbol look-up of the loader starts in the
+# executable's table, and the runtime's start-up dladdr walks it (half a million
+# instructions of each process). The one symbol that must stay exported says so itself
+# (CGitStartup in Package.swift).
 release: deps
-	swift build -c release --product mlpipe -Xswiftc -static-stdlib $(SWIFT_FLAGS)
+	swift build -c release --product mlpipe -Xswiftc -static-stdlib -Xlinker --no-export-dynamic $(SWIFT_FLAGS)
 
 # Runs pipelines/iris.yaml in this repository, then again to show every stage cached.
 demo: release venv
