@@ -12,6 +12,7 @@
     VOID_CALL(git_buf_dispose, (git_buf *buffer), (buffer))                                    \
     VOID_CALL(git_commit_free, (git_commit *commit), (commit))                                 \
     CALL(const git_oid *, git_commit_id, (const git_commit *commit), (commit))                 \
+    CALL(git_time_t, git_commit_time, (const git_commit *commit), (commit))                    \
     CALL(int, git_commit_tree, (git_tree **tree_out, const git_commit *commit), (tree_out, commit)) \
     CALL(const git_oid *, git_commit_tree_id, (const git_commit *commit), (commit))            \
     VOID_CALL(git_config_free, (git_config *cfg), (cfg))                                       \
