@@ -18,6 +18,10 @@ public struct ResolvedSecrets: Sendable {
         self.masker = SecretMasker(values: values.values)
     }
 
+    /// The shortest secret value a run accepts: masking a shorter one (`a`, `ab`) would
+    /// replace ordinary text in every log, as `comm***nd`.
+    public static let shortestMaskable = 4
+
     /// Resolves each secret of `declared` once, in the order the file declares them,
     /// through the provider its source names.
     ///
@@ -31,7 +35,16 @@ public struct ResolvedSecrets: Sendable {
         var failures: [Diagnostic] = []
         for (name, source) in declared.sorted(by: { ($0.value.location, $0.key) < ($1.value.location, $1.key) }) {
             do {
-                values[name] = try await providers.value(of: name, from: source)
+                let value = try await providers.value(of: name, from: source)
+                let length = value.count
+                guard length >= Self.shortestMaskable else {
+                    failures.append(Diagnostic(location: source.location, message:
+                        "secret \(name) is \(length) character\(length == 1 ? "" : "s") long; mlpipe masks secrets in every "
+                        + "log and record, and a value this short would mask ordinary text (GitHub Actions declines to "
+                        + "mask them too): use a value of at least \(Self.shortestMaskable) characters"))
+                    continue
+                }
+                values[name] = value
             } catch {
                 failures.append(Diagnostic(location: source.location, message: error.description))
             }

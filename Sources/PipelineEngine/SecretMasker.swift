@@ -3,8 +3,9 @@
 /// Every path that could show a secret — console lines, log files, error messages, the
 /// database — goes through one masker, so a secret that reaches a stage's environment
 /// never comes back out. Longer values are replaced first, so that a secret that
-/// contains another is masked whole. Values shorter than 3 characters are still masked:
-/// a short secret is still a secret.
+/// contains another is masked whole. A run refuses secret values shorter than
+/// `ResolvedSecrets.shortestMaskable` (4) characters before anything runs: masking `a`
+/// would replace every `a` in every log.
 public struct SecretMasker: Sendable {
     /// The values to hide, longest first.
     let values: [String]

@@ -78,6 +78,18 @@ struct SecretTests {
         #expect(result.stderr.contains("secret T: environment variable NOT_SET_ANYWHERE is not set"), "\(result)")
     }
 
+    @Test("a secret shorter than 4 characters is refused at run start, so it cannot mask ordinary text")
+    func tooShort() throws {
+        let pipeline = "version: 1\nname: k\nsecrets:\n  TOK: { env: SHORT_TOKEN }\nstages:\n  a:\n    run: echo a command that ran > ran.txt\n    secrets: [TOK]\n"
+        let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
+        let result = try repo.mlpipe("run", env: ["SHORT_TOKEN": "a"])
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("pipelines/k.yaml:4:3: error: secret TOK is 1 character long"), "\(result)")
+        #expect(result.stderr.contains("at least 4"), "\(result)")
+        #expect(!result.stderr.contains("***"), "no text was masked: \(result)")
+        #expect(repo.read("ran.txt") == nil, "nothing ran")
+    }
+
     @Test("a stage sees only the secrets it lists in `secrets:`")
     func scoped() throws {
         let pipeline = """
