@@ -79,6 +79,20 @@ public struct RunHistory: Sendable {
         do { return try await store.runs(filter) } catch { throw EngineError(.environment, "\(error)", cause: error) }
     }
 
+    /// What `list` found nothing for, in words: "no runs recorded yet", or which pipeline
+    /// or status had none, with the pipelines that do have runs.
+    public func emptyListMessage(_ filter: RunFilter) async throws(EngineError) -> String {
+        let known: [String]
+        do { known = try await store.pipelineNames() } catch { throw EngineError(.environment, "\(error)", cause: error) }
+        guard !known.isEmpty else { return "no runs recorded yet; start one with `mlpipe run`" }
+        let status = filter.status.map { " with status \($0.rawValue)" } ?? ""
+        guard let pipeline = filter.pipeline else { return "no runs\(status)" }
+        if known.contains(pipeline) { return "no runs of pipeline '\(pipeline)'\(status)" }
+        let shown = known.prefix(10).joined(separator: ", ") + (known.count > 10 ? ", …" : "")
+        let suggestion = Suggestions.closest(to: pipeline, in: known).map { "did you mean '\($0)'? " } ?? ""
+        return "no runs of pipeline '\(pipeline)'; \(suggestion)(known: \(shown))"
+    }
+
     public func details(_ reference: String) async throws(EngineError) -> RunDetails {
         let run = try await resolve(reference)
         do {

@@ -165,6 +165,10 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         }
     }
 
+    public func pipelineNames() -> [String] {
+        state.withLock { Set($0.runs.values.map(\.pipeline)).sorted() }
+    }
+
     public func runCount() -> Int {
         state.withLock { $0.runs.count }
     }

@@ -77,6 +77,9 @@ public protocol RunStore: Sendable {
     /// How many runs the store holds.
     func runCount() async throws(RunStoreError) -> Int
 
+    /// The names of the pipelines that have runs, sorted.
+    func pipelineNames() async throws(RunStoreError) -> [String]
+
     /// The finished runs whose folders `selection` picks for `mlpipe runs prune`,
     /// oldest first: never a `running` run, nor one already pruned. List results,
     /// with an empty `pipelineSource`.

@@ -89,6 +89,13 @@ extension SQLiteRunStore {
     }
 
     /// `COUNT(*)`, which SQLite answers from the smallest index.
+    /// Through the index `run_on_pipeline`: one step per distinct name.
+    public func pipelineNames() throws(RunStoreError) -> [String] {
+        try read("list pipelines") { db in
+            try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT pipeline FROM run ORDER BY pipeline"))
+        }
+    }
+
     public func runCount() throws(RunStoreError) -> Int {
         try read("count runs") { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM run")) ?? 0

@@ -31,13 +31,17 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
-            let runs = try await history.list(RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit))
+            let filter = RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit)
+            let runs = try await history.list(filter)
             let console = Console.shared
             if json {
                 console.out(Value.array(runs.map { .object(JSONOutput.run($0)) }).canonicalJSON())
                 return
             }
-            if runs.isEmpty { console.out("no runs recorded yet"); return }
+            if runs.isEmpty {
+                console.out(try await history.emptyListMessage(filter))
+                return
+            }
             console.out("RUN     PIPELINE        STATUS       COMMIT   BRANCH          STARTED              DURATION  TRIGGER")
             for run in runs {
                 let started = LocalTime.timestamp(run.startedAt)

@@ -27,6 +27,18 @@ struct HistoryTests {
         #expect(try repo.mlpipe("runs", "--limit", "1").lines.count == 2)
     }
 
+    @Test("runs of an unknown pipeline says so and lists the pipelines that have runs")
+    func runsOfUnknownPipeline() throws {
+        let repo = try basicRepo()
+        #expect(try repo.mlpipe("runs").stdout == "no runs recorded yet; start one with `mlpipe run`\n")
+        try repo.mlpipe("run")
+        let typo = try repo.mlpipe("runs", "--pipeline", "demi")
+        #expect(typo.status == 0, "\(typo)")
+        #expect(typo.stdout == "no runs of pipeline 'demi'; did you mean 'demo'? (known: demo)\n", "\(typo)")
+        let none = try repo.mlpipe("runs", "--pipeline", "demo", "--status", "failed")
+        #expect(none.stdout == "no runs of pipeline 'demo' with status failed\n", "\(none)")
+    }
+
     @Test("runs show --json has every documented field, and text shows why each stage ran")
     func runsShow() throws {
         let repo = try basicRepo()
