@@ -63,6 +63,9 @@ public struct Scanner: Sendable {
         if let note = Self.extensionMismatch(path: path, format: detected.format) {
             log.add(note)
         }
+        if detected.format == .unknown, log.worst == .safe, let claim = Self.unmetNameClaim(path: path, bytes: bytes) {
+            log.add(claim)
+        }
         var verdict = log.worst
         if detected.format == .unknown && verdict == .safe { verdict = .unknown }
         return FileReport(path: path, format: detected.format, verdict: verdict, size: Int64(bytes.count),

@@ -27,6 +27,9 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per file.")
     var json = false
 
+    @Flag(name: .long, help: "Fail on files of no model format inside scanned folders too (by default they are skipped).")
+    var strict = false
+
     @Option(name: .long, help: ArgumentHelp(
         "Also allow this Python global (module.name, or module.* for a module); repeatable.",
         valueName: "global"))
@@ -34,6 +37,9 @@ struct ScanCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("name at least one file or folder to scan") }
+        for path in paths where !Self.exists(path) {
+            throw ValidationError("no such file or folder: \(path)")
+        }
         for entry in allow {
             if let problem = ScanPolicy.problem(withEntry: entry) {
                 throw ValidationError("--allow \(problem)")
@@ -48,15 +54,22 @@ struct ScanCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var tally: [Verdict: Int] = [:]
+        var skipped = 0
+        let named = Set(paths)
         try scanner.scan(paths: paths) { report in
-            tally[report.verdict, default: 0] += 1
+            // A file of no model format found by walking a folder (a readme beside the
+            // models) is skipped; one named on the command line is `unknown`.
+            let skip = !strict && report.verdict == .unknown && report.findings.isEmpty && !named.contains(report.path)
+            if skip { skipped += 1 } else { tally[report.verdict, default: 0] += 1 }
             if json {
                 console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else if skip {
+                console.out("\(report.path): \(console.paint("skipped", .yellow)) (no model format)")
             } else {
                 for line in Self.lines(report, console: console) { console.out(line) }
             }
         }
-        let count = tally.values.reduce(0, +)
+        let count = tally.values.reduce(0, +) + skipped
         guard count > 0 else {
             // An empty folder is more likely a wrong path than a clean model set.
             console.error("mlpipe: error: no files to scan under \(paths.joined(separator: ", "))")
@@ -65,9 +78,16 @@ struct ScanCommand: AsyncParsableCommand {
         if !json {
             let order: [Verdict] = [.safe, .unsafe, .invalid, .unknown]
             let parts = order.compactMap { verdict in tally[verdict].map { "\($0) \(verdict.rawValue)" } }
+                + (skipped > 0 ? ["\(skipped) skipped"] : [])
             console.out("scanned \(count) file\(count == 1 ? "" : "s"): \(parts.joined(separator: ", "))")
         }
         if tally.keys.contains(where: { $0 != .safe }) { throw ExitCode(1) }
+    }
+
+    /// Whether `path` names something, a dangling link included (which the scan reports).
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     /// A file's verdict line, then one indented line per finding.

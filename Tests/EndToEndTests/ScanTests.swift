@@ -123,18 +123,52 @@ struct ScanTests {
         #expect(result.stdout == "")
     }
 
-    @Test("a path that does not exist is invalid, and an empty folder is an error; both exit 1")
+    @Test("a path that does not exist is a usage error (exit 2), and an empty folder is an error (exit 1)")
     func missingAndEmpty() throws {
         let repo = try TempRepo()
         try FileManager.default.createDirectory(atPath: repo.path("empty"), withIntermediateDirectories: true)
         let missing = try repo.mlpipe("scan", "nope.pkl")
-        #expect(missing.status == 1)
-        #expect(missing.lines == ["nope.pkl: invalid (unknown)", "  invalid: nope.pkl does not exist",
-                                  "scanned 1 file: 1 invalid"])
+        #expect(missing.status == 2, "\(missing)")
+        #expect(missing.stdout == "")
+        #expect(missing.stderr.contains("no such file or folder: nope.pkl"), "\(missing)")
         let empty = try repo.mlpipe("scan", "empty")
         #expect(empty.status == 1)
         #expect(empty.stdout == "")
         #expect(empty.stderr == "mlpipe: error: no files to scan under empty\n")
+    }
+
+    @Test("in a scanned folder, a file of no model format is skipped, not failed; --strict fails it")
+    func skippedInFolder() throws {
+        let repo = try TempRepo(files: ["models/readme.txt": "how to load these\n"], commit: false)
+        try writeModels(in: repo, "dump('models/model.pkl', {'weights': [1, 2, 3]})")
+        let result = try repo.mlpipe("scan", "models")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.lines == [
+            "models/model.pkl: safe (pickle)",
+            "models/readme.txt: skipped (no model format)",
+            "scanned 2 files: 1 safe, 1 skipped",
+        ], "\(result)")
+        let strict = try repo.mlpipe("scan", "--strict", "models")
+        #expect(strict.status == 1, "\(strict)")
+        #expect(strict.lines.contains("models/readme.txt: unknown (unknown)"), "\(strict)")
+    }
+
+    @Test("a file whose name claims a model format but whose bytes are not that format is invalid, saying both")
+    func nameClaimsFormat() throws {
+        let repo = try TempRepo(files: ["m/empty.pkl": ""], commit: false)
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]).write(to: URL(fileURLWithPath: repo.path("m/image.pt")))
+        try Data([0x80, 0x09, 0x4B, 0x01, 0x2E]).write(to: URL(fileURLWithPath: repo.path("m/future.pkl")))
+        let result = try repo.mlpipe("scan", "m")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.lines == [
+            "m/empty.pkl: invalid (unknown)",
+            "  invalid: the name ends in .pkl (a pickle or joblib file) but the file is empty",
+            "m/future.pkl: invalid (unknown)",
+            "  invalid: the name ends in .pkl (a pickle or joblib file) but the bytes are a pickle header with protocol 9, which no Python writes (0 to 5)",
+            "m/image.pt: invalid (unknown)",
+            "  invalid: the name ends in .pt (a PyTorch file) but the bytes are a PNG image",
+            "scanned 3 files: 3 invalid",
+        ], "\(result)")
     }
 
     @Test("a file that is no model format is unknown and exits 1; a pickle named .onnx is scanned as a pickle")
