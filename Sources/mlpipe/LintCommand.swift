@@ -14,7 +14,8 @@ struct LintCommand: AsyncParsableCommand {
         var failed = false
         for result in results {
             if result.diagnostics.isEmpty {
-                console.out("\(result.file): ok (\(result.pipeline?.stages.count ?? 0) stages)")
+                let count = result.pipeline?.stages.count ?? 0
+                console.out("\(result.file): ok (\(count) stage\(count == 1 ? "" : "s"))")
             } else {
                 failed = true
                 for diagnostic in result.diagnostics { console.error(diagnostic.rendered) }

@@ -16,7 +16,7 @@ struct RerunCommand: AsyncParsableCommand {
     var from: String?
 
     @Option(name: .long, help: "Stages to run at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     @Option(name: .long, help: "Write a JUnit XML report to this file.")
     var junit: String?
@@ -27,7 +27,8 @@ struct RerunCommand: AsyncParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
 
     func run() async throws {
-        let options = RunOptions(jobs: jobs, trigger: .rerun, workspace: workspace.resolved)
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        let options = RunOptions(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun, workspace: workspace.resolved)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let reference = run, from = from

@@ -13,7 +13,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var selection: PipelineSelection
 
     @Option(name: .long, help: "Stages to run at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     @Option(name: .long, help: "Run this stage even if a cached result exists (repeatable).")
     var force: [String] = []
@@ -36,12 +36,12 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard jobs ?? 1 >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
         let options = RunOptions(
-            pipeline: selection.pipeline, params: selection.overrides, jobs: jobs,
+            pipeline: selection.pipeline, params: selection.overrides, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
             force: Set(force), only: Set(only), noCache: noCache, requireClean: requireClean,
             trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
             workspace: workspace.resolved)

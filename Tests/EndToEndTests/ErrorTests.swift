@@ -75,6 +75,21 @@ struct ErrorTests {
         #expect(unknownStage.stderr.contains("did you mean 'train'?"))
     }
 
+    @Test("lint counts stages in words (1 stage, 2 stages), and --jobs help states its default once")
+    func wording() throws {
+        let repo = try TempRepo(files: ["pipelines/one.yaml": "version: 1\nname: one\nstages:\n  a:\n    run: 'true'\n",
+                                        "pipelines/two.yaml": "version: 1\nname: two\nstages:\n  a:\n    run: 'true'\n  b:\n    run: 'true'\n"])
+        let lint = try repo.mlpipe("lint")
+        #expect(lint.lines == ["pipelines/one.yaml: ok (1 stage)", "pipelines/two.yaml: ok (2 stages)"], "\(lint)")
+        for command in ["run", "rerun"] {
+            let help = try repo.mlpipe(command, "--help")
+            let text = help.stdout.replacingOccurrences(of: "\n", with: " ")
+                .replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
+            #expect(text.contains("--jobs <jobs> Stages to run at once (default: the number of cores). --"), "\(help)")
+        }
+        #expect(try repo.mlpipe("rerun", "--jobs", "0").status == 2)
+    }
+
     @Test("a declared input that matches nothing is reported before anything runs")
     func missingInput() throws {
         let repo = try TempRepo(files: ["pipelines/p.yaml": "version: 1\nname: p\nstages:\n  a:\n    run: touch ran\n    inputs: [nope.txt]\n"])
