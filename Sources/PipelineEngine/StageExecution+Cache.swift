@@ -137,19 +137,40 @@ struct RunExplainer: Sendable {
 
     func explain(_ components: KeyComponents, pipeline: String, stage: String, excludingRun: Int64?) async -> String {
         let last: StageRecord?
+        let attempt: StageRecord?
         do {
             last = try await history.lastResult(pipeline: pipeline, stage: stage, excludingRun: excludingRun)
+            attempt = try await history.lastAttempt(pipeline: pipeline, stage: stage, excludingRun: excludingRun)
         } catch {
             // Only the explanation is lost: the stage runs either way.
             return "no cached result for its key (its history cannot be read: \(error.reason))"
         }
+        // A failed or cancelled attempt newer than the last result comes first: it is
+        // what the user last saw of the stage.
+        var failure: String?
+        if let attempt, attempt.status == .failed || attempt.status == .cancelled,
+           attempt.runID > (last?.runID ?? Int64.min) {
+            failure = Self.describe(attempt)
+        }
         guard let last, let json = last.keyComponentsJSON, let previous = KeyComponents.decode(json) else {
-            return "first run of this stage"
+            return failure ?? "first run of this stage"
         }
         let differences = components.differences(from: previous)
         if differences.isEmpty {
-            return "no cached result for its key (the cache entry of run #\(last.runID) was removed)"
+            return failure ?? "no cached result for its key (the cache entry of run #\(last.runID) was removed)"
         }
-        return differences.joined(separator: "; ") + " (since run #\(last.runID))"
+        let changed = differences.joined(separator: "; ") + " (since run #\(last.runID))"
+        return failure.map { "\($0); \(changed)" } ?? changed
+    }
+
+    /// "last run #12 failed (exit 1)", "last run #12 was cancelled".
+    static func describe(_ attempt: StageRecord) -> String {
+        if attempt.status == .cancelled { return "last run #\(attempt.runID) was cancelled" }
+        if let code = attempt.exitCode { return "last run #\(attempt.runID) failed (exit \(code))" }
+        if let error = attempt.error, !error.isEmpty {
+            let firstLine = error.split(separator: "\n").first.map(String.init) ?? error
+            return "last run #\(attempt.runID) failed (\(firstLine.prefix(100)))"
+        }
+        return "last run #\(attempt.runID) failed"
     }
 }

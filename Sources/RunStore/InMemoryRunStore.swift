@@ -142,6 +142,17 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         }
     }
 
+    public func lastAttempt(pipeline: String, stage: String, excludingRun: Int64?) -> StageRecord? {
+        state.withLock { s in
+            let ids = s.runs.values.filter { $0.pipeline == pipeline && $0.id != excludingRun }.compactMap(\.id).sorted(by: >)
+            let outcomes: Set<StageStatus> = [.succeeded, .cached, .failed, .cancelled]
+            for id in ids {
+                if let record = s.stages[id]?[stage], outcomes.contains(record.status) { return record }
+            }
+            return nil
+        }
+    }
+
     public func markInterruptedRuns(host: String, isAlive: (Int32, Int64) -> Bool) throws(RunStoreError) -> [Int64] {
         let running = state.withLock { s in
             s.runs.values.filter { $0.status == .running && $0.host == host }

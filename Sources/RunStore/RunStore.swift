@@ -74,6 +74,10 @@ public protocol RunStore: Sendable {
     /// processes cannot be seen from here.
     func markInterruptedRuns(host: String, isAlive: (Int32, Int64) -> Bool) async throws(RunStoreError) -> [Int64]
 
+    /// The newest attempt of `stage` in runs of `pipeline` other than `excludingRun`
+    /// that got as far as an outcome: succeeded, cached, failed or cancelled.
+    func lastAttempt(pipeline: String, stage: String, excludingRun: Int64?) async throws(RunStoreError) -> StageRecord?
+
     /// How many runs the store holds.
     func runCount() async throws(RunStoreError) -> Int
 

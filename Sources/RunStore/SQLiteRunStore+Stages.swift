@@ -62,6 +62,23 @@ extension SQLiteRunStore {
     }
 
     /// Walks `stage_on_name_run_id` newest first and stops at the first match.
+    public func lastAttempt(pipeline: String, stage: String, excludingRun: Int64?) throws(RunStoreError) -> StageRecord? {
+        let columns = StageRecord.columns.split(separator: ", ").map { "stage.\($0)" }.joined(separator: ", ")
+        return try read("find the last attempt of stage '\(stage)' of pipeline '\(pipeline)'") { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT \(columns) FROM stage
+                    JOIN run ON run.id = stage.run_id
+                    WHERE stage.name = ? AND run.pipeline = ? AND stage.run_id <> ?
+                      AND stage.status IN ('succeeded', 'cached', 'failed', 'cancelled')
+                    ORDER BY stage.run_id DESC
+                    LIMIT 1
+                    """),
+                arguments: [stage, pipeline, excludingRun ?? -1]
+            ).map { row throws(RunStoreError) in try StageRecord(row: row) }
+        }
+    }
+
     public func lastResult(pipeline: String, stage: String, excludingRun: Int64?) throws(RunStoreError) -> StageRecord? {
         let columns = StageRecord.columns.split(separator: ", ").map { "stage.\($0)" }.joined(separator: ", ")
         return try read("find the last result of stage '\(stage)' of pipeline '\(pipeline)'") { db in

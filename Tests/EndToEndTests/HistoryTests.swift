@@ -39,6 +39,18 @@ struct HistoryTests {
         #expect(none.stdout == "no runs of pipeline 'demo' with status failed\n", "\(none)")
     }
 
+    @Test("a stage that failed last time says so as why it runs, not 'first run of this stage'")
+    func whyAfterFailure() throws {
+        // go.txt is git-ignored and no input: the stage's key is the same both times.
+        let pipeline = "version: 1\nname: w\nstages:\n  a:\n    run: test -e go.txt || exit 4\n"
+        let repo = try TempRepo(files: ["pipelines/w.yaml": pipeline, ".gitignore": "go.txt\n"])
+        #expect(try repo.mlpipe("run").status == 1)
+        try repo.write("go.txt", "1\n")
+        #expect(try repo.mlpipe("run").status == 0)
+        let stages = try repo.stages()
+        #expect(stages["a"]?["reason"] as? String == "last run #1 failed (exit 4)", "\(stages)")
+    }
+
     @Test("runs show --json has every documented field, and text shows why each stage ran")
     func runsShow() throws {
         let repo = try basicRepo()
