@@ -8,10 +8,14 @@ import RunStore
 /// from the same `StageCache.lookUp` a run makes; what happened is `StageSummary`.
 public struct StagePlan: Sendable {
     public var name: String
+    /// True when the stage would run or may run (`certain` tells which).
     public var willRun: Bool
     public var reason: String
     public var cachedFrom: Int64?
     public var cacheKey: String?
+    /// False for a stage that runs only if an upstream stage that runs makes different
+    /// outputs: the run may still find it cached.
+    public var certain: Bool = true
 }
 
 /// `mlpipe status`: the plan of a run that was not started.
@@ -29,7 +33,8 @@ extension PipelineRunner {
     /// writing a run record.
     ///
     /// A stage whose upstream would run cannot know its own key yet (its inputs are not
-    /// made), so it is reported as running because of that upstream.
+    /// made): it "may run", if that upstream's outputs change; the run may still find it
+    /// cached. One that never made a result would run in any case.
     public func status(_ options: RunOptions) async throws(EngineError) -> StatusReport {
         let (session, pipeline, head) = try await openAtHead(options)
         let all = Set(pipeline.stages.map(\.name))
@@ -48,7 +53,21 @@ extension PipelineRunner {
             let runningUpstream = stage.dependencies.filter(willRun.contains)
             if !runningUpstream.isEmpty {
                 willRun.insert(name)
-                plans.append(StagePlan(name: name, willRun: true, reason: "upstream \(runningUpstream.joined(separator: ", ")) will run"))
+                let names = runningUpstream.joined(separator: ", ")
+                let previous: StageRecord?
+                do {
+                    previous = try await session.runStore.lastResult(pipeline: pipeline.name, stage: name, excludingRun: nil)
+                } catch {
+                    throw EngineError(.environment, "cannot read the history of stage '\(name)': \(error)", cause: error)
+                }
+                if previous == nil {
+                    // Never made a result: it runs whatever its upstream makes.
+                    plans.append(StagePlan(name: name, willRun: true, reason: "first run of this stage (after \(names))"))
+                    continue
+                }
+                let outputs = "the outputs of \(names) change"
+                plans.append(StagePlan(name: name, willRun: true, reason: "if \(outputs) (\(runningUpstream.count == 1 ? "it runs" : "they run") first)",
+                                       certain: false))
                 continue
             }
             let upstream = Dictionary(uniqueKeysWithValues: stage.dependencies.compactMap { dep in outcomes[dep].map { (dep, $0) } })

@@ -25,7 +25,8 @@ struct StatusCommand: AsyncParsableCommand {
         let console = Console.shared
         if json {
             let stages: [Value] = report.stages.map { plan in
-                .object(["name": .string(plan.name), "willRun": .bool(plan.willRun), "reason": .string(plan.reason),
+                .object(["name": .string(plan.name), "willRun": .bool(plan.willRun), "certain": .bool(plan.certain),
+                         "reason": .string(plan.reason),
                          "cachedFrom": JSONOutput.int(plan.cachedFrom), "cacheKey": JSONOutput.string(plan.cacheKey)])
             }
             console.out(Value.object(["pipeline": .string(report.pipeline), "commit": .string(report.commit),
@@ -41,10 +42,14 @@ struct StatusCommand: AsyncParsableCommand {
         let width = max(14, (report.stages.map(\.name.count).max() ?? 0) + 1)
         for plan in report.stages {
             let name = plan.name + String(repeating: " ", count: max(0, width - plan.name.count))
-            let verdict = plan.willRun ? console.paint("would run", .yellow) : console.paint("cached   ", .green)
+            let verdict = !plan.willRun ? console.paint("cached   ", .green)
+                : plan.certain ? console.paint("would run", .yellow) : console.paint("may run  ", .yellow)
             console.out("  \(name) \(verdict)  \(plan.reason)")
         }
-        let n = report.stages.filter(\.willRun).count
-        console.out(n == 0 ? "up to date: a run would execute nothing" : "\(n) of \(report.stages.count) stages would run")
+        let n = report.stages.filter { $0.willRun && $0.certain }.count
+        let maybe = report.stages.filter { $0.willRun && !$0.certain }.count
+        var summary = n == 0 ? "up to date: a run would execute nothing" : "\(n) of \(report.stages.count) stages would run"
+        if maybe > 0 { summary += ", \(maybe) more may run (if the outputs they use change)" }
+        console.out(summary)
     }
 }
