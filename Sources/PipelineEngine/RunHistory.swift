@@ -141,7 +141,13 @@ public struct RunHistory: Sendable {
         return RunComparison(a: left.run, b: right.run, differences: diffs)
     }
 
+    /// The stage records of run `id`.
+    func stages(ofRun id: Int64) async throws(EngineError) -> [StageRecord] {
+        do { return try await store.stages(runID: id) } catch { throw EngineError(.environment, "\(error)", cause: error) }
+    }
+
     /// The log files of a run's stages (one stage, or all that have a log), in order.
+    /// A cached stage's log is the one of the run that made its result.
     public func logs(_ reference: String, stage: String?) async throws(EngineError) -> [(stage: String, path: String)] {
         let details = try await details(reference)
         if let stage {
@@ -150,10 +156,13 @@ public struct RunHistory: Sendable {
                 throw EngineError(.definition, "run #\(details.run.id!) has no stage '\(stage)'"
                     + (Suggestions.closest(to: stage, in: names).map { "; did you mean '\($0)'?" } ?? " (stages: \(names.joined(separator: ", ")))"))
             }
-            guard let path = record.logPath else {
-                throw EngineError(.definition, "stage '\(stage)' of run #\(details.run.id!) has no log: it was \(record.status.rawValue)\(record.cachedFrom.map { " (see run #\($0))" } ?? "")")
+            if let path = record.logPath { return [(stage, path)] }
+            // A cached stage ran in the run it came from: that run's log is its log.
+            if let origin = record.cachedFrom, origin != details.run.id,
+               let made = try await stages(ofRun: origin).first(where: { $0.name == stage }), let path = made.logPath {
+                return [(stage, path)]
             }
-            return [(stage, path)]
+            throw EngineError(.definition, "stage '\(stage)' of run #\(details.run.id!) has no log: it was \(record.status.rawValue)\(record.cachedFrom.map { " (see run #\($0))" } ?? "")")
         }
         return details.stages.compactMap { record in record.logPath.map { (record.name, $0) } }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PipelineEngine
+import RunStore
 
 /// `mlpipe logs RUN [STAGE]`: a run's stage logs (masked when written).
 struct LogsCommand: AsyncParsableCommand {
@@ -20,6 +21,10 @@ struct LogsCommand: AsyncParsableCommand {
         }
         let logs = try await history.logs(String(id), stage: stage)
         let console = Console.shared
+        if let stage, let cached = try await history.details(String(id)).stages.first(where: { $0.name == stage }),
+           cached.status == .cached, let origin = cached.cachedFrom {
+            console.error("mlpipe: \(stage) was cached in run #\(id); this is the log of run #\(origin), which made its result")
+        }
         for (name, path) in logs {
             if stage == nil { console.out(console.paint("==> \(name) <==", .bold)) }
             guard let data = FileManager.default.contents(atPath: path) else {

@@ -90,13 +90,18 @@ struct HistoryTests {
         #expect(text.stdout.contains("param    factor: 2 -> 5"), "\(text)")
     }
 
-    @Test("logs prints a stage's output")
+    @Test("logs prints a stage's output; for a cached stage, the log of the run that made it")
     func logs() throws {
         let repo = try TempRepo(files: ["pipelines/l.yaml": "version: 1\nname: l\nstages:\n  talk:\n    run: echo said-on-stdout; echo said-on-stderr >&2\n"])
         try repo.mlpipe("run")
         let logs = try repo.mlpipe("logs", "1", "talk")
         #expect(logs.status == 0)
         #expect(logs.stdout.contains("said-on-stdout\nsaid-on-stderr"), "\(logs)")
+        try repo.mlpipe("run")
+        let cached = try repo.mlpipe("logs", "2", "talk")
+        #expect(cached.status == 0, "\(cached)")
+        #expect(cached.stdout.contains("said-on-stdout\nsaid-on-stderr"), "\(cached)")
+        #expect(cached.stderr.contains("talk was cached in run #2; this is the log of run #1, which made its result"), "\(cached)")
         let unknown = try repo.mlpipe("logs", "1", "tallk")
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("did you mean 'talk'?"), "\(unknown)")
