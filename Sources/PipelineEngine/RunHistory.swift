@@ -23,6 +23,10 @@ public struct RunDifference: Sendable, Hashable {
     public var b: String?
     /// For numeric metrics: b - a.
     public var delta: Double?
+    /// The values as their JSON types (a param's 5, a metric's 0.93, dirty's true),
+    /// where they have one; nil where the value is text (a commit, a digest).
+    public var typedA: Value? = nil
+    public var typedB: Value? = nil
 }
 
 /// Two runs compared field by field.
@@ -108,15 +112,23 @@ public struct RunHistory: Sendable {
     public func compare(_ a: String, _ b: String) async throws(EngineError) -> RunComparison {
         let left = try await details(a), right = try await details(b)
         var diffs: [RunDifference] = []
-        func add(_ category: String, _ name: String, _ x: String?, _ y: String?, delta: Double? = nil) {
-            if x != y { diffs.append(RunDifference(category: category, name: name, a: x, b: y, delta: delta)) }
+        func add(_ category: String, _ name: String, _ x: String?, _ y: String?, delta: Double? = nil,
+                 typed: (Value?, Value?)? = nil) {
+            if x != y {
+                diffs.append(RunDifference(category: category, name: name, a: x, b: y, delta: delta,
+                                           typedA: typed?.0, typedB: typed?.1))
+            }
         }
+        func json(_ text: String?) -> Value? { text.flatMap { Value.fromJSON(Data($0.utf8)) } }
         add("commit", "commit", left.run.commit, right.run.commit)
         add("branch", "branch", left.run.branch, right.run.branch)
-        add("dirty", "dirty", String(left.run.dirty), String(right.run.dirty))
+        add("dirty", "dirty", String(left.run.dirty), String(right.run.dirty),
+            typed: (.bool(left.run.dirty), .bool(right.run.dirty)))
         add("pipeline", "pipeline file", left.run.pipelineDigest, right.run.pipelineDigest)
         let pa = objectFields(left.run.paramsJSON), pb = objectFields(right.run.paramsJSON)
-        for key in Set(pa.keys).union(pb.keys).sorted() { add("param", key, pa[key], pb[key]) }
+        for key in Set(pa.keys).union(pb.keys).sorted() {
+            add("param", key, pa[key], pb[key], typed: (json(pa[key]), json(pb[key])))
+        }
 
         let names = (left.stages.map(\.name) + right.stages.map(\.name)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         for name in names {
@@ -135,7 +147,7 @@ public struct RunHistory: Sendable {
                 let x = ma[metric], y = mb[metric]
                 var delta: Double?
                 if case .some(let vx) = x.flatMap(numeric), case .some(let vy) = y.flatMap(numeric) { delta = vy - vx }
-                add("metric", "\(name).\(metric)", x.map(\.interpolated), y.map(\.interpolated), delta: delta)
+                add("metric", "\(name).\(metric)", x.map(\.interpolated), y.map(\.interpolated), delta: delta, typed: (x, y))
             }
         }
         return RunComparison(a: left.run, b: right.run, differences: diffs)

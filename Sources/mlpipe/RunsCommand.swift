@@ -128,8 +128,9 @@ struct RunsCommand: AsyncParsableCommand {
             let console = Console.shared
             if json {
                 let diffs: [Value] = comparison.differences.map { d in
-                    .object(["category": .string(d.category), "name": .string(d.name), "a": JSONOutput.string(d.a),
-                             "b": JSONOutput.string(d.b), "delta": d.delta.map { .double($0) } ?? .null])
+                    .object(["category": .string(d.category), "name": .string(d.name),
+                             "a": d.typedA ?? JSONOutput.string(d.a), "b": d.typedB ?? JSONOutput.string(d.b),
+                             "delta": d.delta.map { .double($0) } ?? .null])
                 }
                 console.out(Value.object(["a": JSONOutput.int(comparison.a.id), "b": JSONOutput.int(comparison.b.id),
                                           "differences": .array(diffs)]).canonicalJSON())

@@ -86,6 +86,9 @@ struct HistoryTests {
         #expect(!names.contains("input:docs:README.md"))
         let score = differences.first { $0["name"] as? String == "evaluate.score" }
         #expect((score?["delta"] as? Double ?? 0) > 0)
+        #expect(score?["a"] is NSNumber && score?["b"] is NSNumber, "metrics are numbers in --json: \(String(describing: score))")
+        let factor = differences.first { $0["name"] as? String == "factor" }
+        #expect(factor?["a"] as? Int == 2 && factor?["b"] as? Int == 5, "params keep their JSON type: \(String(describing: factor))")
         let text = try repo.mlpipe("runs", "diff", "1", "2")
         #expect(text.stdout.contains("param    factor: 2 -> 5"), "\(text)")
     }
