@@ -8,6 +8,8 @@ public enum Scaffold {
     public struct Result: Sendable {
         public var created: [String]
         public var existing: [String]
+        /// False in a repository without a commit, where `mlpipe run` cannot run yet.
+        public var hasCommits: Bool = true
     }
 
     static let examplePipeline = """
@@ -64,6 +66,14 @@ public enum Scaffold {
         let existed = fm.fileExists(atPath: workspace.root)
         try workspace.prepare()
         if existed { existing.append("workspace/") } else { created.append("workspace/") }
-        return Result(created: created, existing: existing)
+        var result = Result(created: created, existing: existing)
+        do {
+            _ = try repo.head()
+        } catch where error.code == .noCommits {
+            result.hasCommits = false
+        } catch {
+            throw EngineError(.environment, error.description, cause: error)
+        }
+        return result
     }
 }

@@ -11,6 +11,11 @@ struct InitCommand: AsyncParsableCommand {
         let console = Console.shared
         for path in result.created { console.out("created \(path)") }
         for path in result.existing { console.out("exists  \(path)") }
-        console.out("next: `mlpipe lint` checks the pipeline, `mlpipe run` runs it")
+        if result.hasCommits {
+            console.out("next: `mlpipe lint` checks the pipeline, `mlpipe run` runs it")
+        } else {
+            console.out("next: this repository has no commit yet, and mlpipe runs a commit: "
+                + "`git add pipelines templates && git commit -m 'Add an mlpipe pipeline'`, then `mlpipe run`")
+        }
     }
 }

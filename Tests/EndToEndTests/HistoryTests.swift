@@ -197,17 +197,21 @@ struct HistoryTests {
         #expect(gc.stdout.contains("kept 4 entries"), "\(gc)")
     }
 
-    @Test("init scaffolds a pipeline that lints and runs")
+    @Test("init scaffolds a pipeline that lints and runs, and says to commit first where nothing is committed")
     func initCommand() throws {
         let repo = try TempRepo()
         let result = try repo.mlpipe("init")
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("created pipelines/example.yaml"))
+        #expect(result.lines.last == "next: this repository has no commit yet, and mlpipe runs a commit: "
+                + "`git add pipelines templates && git commit -m 'Add an mlpipe pipeline'`, then `mlpipe run`", "\(result)")
         #expect(repo.read("workspace/.gitignore")?.contains("*") == true)
         #expect(try repo.mlpipe("lint").status == 0)
         try repo.commit("init")
         #expect(try repo.mlpipe("run").status == 0)
         #expect(try repo.git("status", "--porcelain").isEmpty, "the workspace never dirties the repository")
-        #expect(try repo.mlpipe("init").stdout.contains("exists  pipelines/"))
+        let again = try repo.mlpipe("init")
+        #expect(again.stdout.contains("exists  pipelines/"))
+        #expect(again.lines.last == "next: `mlpipe lint` checks the pipeline, `mlpipe run` runs it", "\(again)")
     }
 }
