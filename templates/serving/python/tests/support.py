@@ -41,6 +41,18 @@ def onnx_bytes(model) -> bytes:
     return onx.SerializeToString()
 
 
+def adder_onnx_bytes() -> bytes:
+    """A two-input graph, Sum = A + B, all FP32 [-1, 2]."""
+    from onnx import TensorProto, helper
+
+    tensor = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [None, 2])
+    graph = helper.make_graph([helper.make_node("Add", ["A", "B"], ["Sum"])], "adder",
+                              [tensor("A"), tensor("B")], [tensor("Sum")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
 def joblib_bytes(model, folder: Path) -> bytes:
     import joblib
 
