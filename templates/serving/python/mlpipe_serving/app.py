@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
+from .accesslog import AccessLog
 from .auth import AuthError, TokenVerifier
 from .config import Config
 from .metrics import ENDPOINT_INDEX, SharedMetrics, classify
@@ -27,7 +28,6 @@ from .protocol import ProtocolError, decode_infer, encode_infer, parse_json, row
 from .runtime import Model, load_model
 
 log = logging.getLogger("mlpipe_serving")
-access = logging.getLogger("mlpipe_serving.access")
 
 JSON = "application/json"
 OPEN_ENDPOINTS = frozenset({ENDPOINT_INDEX["/v2/health/live"], ENDPOINT_INDEX["/v2/health/ready"]})
@@ -76,8 +76,11 @@ def create_app(state: ServingState) -> "Gate":
     def lifespan(_app: FastAPI):
         return _Lifespan(state)
 
+    # No docs pages in production, and no OpenTelemetry hooks: /metrics is the telemetry,
+    # and FastAPI's check for a configured provider would run on every request.
     app = FastAPI(title="mlpipe-serving", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url=None, lifespan=lifespan)
+                  openapi_url=None, lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     name = state.manifest.name
     version = state.config.model_version
     max_body = state.config.max_body_bytes
@@ -121,15 +124,13 @@ def create_app(state: ServingState) -> "Gate":
         return Response(content, media_type="application/octet-stream",
                         headers={"Inference-Header-Content-Length": str(header_length)})
 
-    @app.post("/v2/models/{model_name}/infer")
-    async def infer_latest(model_name: str, request: Request) -> Response:
-        return await infer(request, model_name, None)
+    async def infer_latest(request: Request) -> Response:
+        return await infer(request, request.path_params["model_name"], None)
 
-    @app.post("/v2/models/{model_name}/versions/{model_version}/infer")
-    async def infer_version(model_name: str, model_version: str, request: Request) -> Response:
-        return await infer(request, model_name, model_version)
+    async def infer_version(request: Request) -> Response:
+        params = request.path_params
+        return await infer(request, params["model_name"], params["model_version"])
 
-    @app.post("/predict")
     async def predict(request: Request) -> Response:
         try:
             model = loaded(name, None)
@@ -144,18 +145,15 @@ def create_app(state: ServingState) -> "Gate":
                "outputs": dict(zip(model.output_names, results))}
         return Response(orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY), media_type=JSON)
 
-    @app.get("/v2/health/live")
-    async def live() -> Response:
+    async def live(_request: Request) -> Response:
         return Response(b'{"live":true}', media_type=JSON)
 
-    @app.get("/v2/health/ready")
-    async def ready() -> Response:
+    async def ready(_request: Request) -> Response:
         if state.model is None or not state.metrics.all_ready():
             return error(503, f"model {name!r} is not loaded yet")
         return Response(b'{"ready":true}', media_type=JSON)
 
-    @app.get("/v2")
-    async def server_metadata() -> Response:
+    async def server_metadata(_request: Request) -> Response:
         return Response(orjson.dumps({"name": "mlpipe-serving", "version": __version__,
                                       "extensions": ["binary_tensor_data"]}), media_type=JSON)
 
@@ -166,13 +164,12 @@ def create_app(state: ServingState) -> "Gate":
             return error(refused.status, str(refused))
         return Response(state.metadata, media_type=JSON)
 
-    @app.get("/v2/models/{model_name}")
-    async def metadata_latest(model_name: str) -> Response:
-        return await model_metadata(model_name, None)
+    async def metadata_latest(request: Request) -> Response:
+        return await model_metadata(request.path_params["model_name"], None)
 
-    @app.get("/v2/models/{model_name}/versions/{model_version}")
-    async def metadata_version(model_name: str, model_version: str) -> Response:
-        return await model_metadata(model_name, model_version)
+    async def metadata_version(request: Request) -> Response:
+        params = request.path_params
+        return await model_metadata(params["model_name"], params["model_version"])
 
     async def model_ready(model_name: str, model_version: Optional[str]) -> Response:
         try:
@@ -181,17 +178,32 @@ def create_app(state: ServingState) -> "Gate":
             return error(refused.status, str(refused))
         return Response(orjson.dumps({"name": name, "ready": True}), media_type=JSON)
 
-    @app.get("/v2/models/{model_name}/ready")
-    async def ready_latest(model_name: str) -> Response:
-        return await model_ready(model_name, None)
+    async def ready_latest(request: Request) -> Response:
+        return await model_ready(request.path_params["model_name"], None)
 
-    @app.get("/v2/models/{model_name}/versions/{model_version}/ready")
-    async def ready_version(model_name: str, model_version: str) -> Response:
-        return await model_ready(model_name, model_version)
+    async def ready_version(request: Request) -> Response:
+        params = request.path_params
+        return await model_ready(params["model_name"], params["model_version"])
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(_request: Request) -> Response:
         return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    # Plain routes (request in, response out), the hot ones first: FastAPI's dependency
+    # resolution for typed parameters cost more than the rest of an infer request.
+    for path, endpoint, method in (
+        ("/v2/models/{model_name}/infer", infer_latest, "POST"),
+        ("/v2/models/{model_name}/versions/{model_version}/infer", infer_version, "POST"),
+        ("/predict", predict, "POST"),
+        ("/v2/health/live", live, "GET"),
+        ("/v2/health/ready", ready, "GET"),
+        ("/v2", server_metadata, "GET"),
+        ("/v2/models/{model_name}", metadata_latest, "GET"),
+        ("/v2/models/{model_name}/versions/{model_version}", metadata_version, "GET"),
+        ("/v2/models/{model_name}/ready", ready_latest, "GET"),
+        ("/v2/models/{model_name}/versions/{model_version}/ready", ready_version, "GET"),
+        ("/metrics", metrics, "GET"),
+    ):
+        app.add_route(path, endpoint, methods=[method], include_in_schema=False)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -228,6 +240,8 @@ class Gate:
     def __init__(self, app: FastAPI, state: ServingState):
         self.app = app
         self.state = state
+        enabled = state.config.access_log and state.config.log_level in ("debug", "info")
+        self.access = AccessLog() if enabled else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -259,10 +273,9 @@ class Gate:
         finally:
             elapsed = perf_counter() - started
             state.metrics.observe(endpoint, status, elapsed)
-            if state.config.access_log:
-                client = scope.get("client")
-                access.info('%s "%s %s HTTP/%s" %d %.2fms', f"{client[0]}:{client[1]}" if client else "-",
-                            scope["method"], scope["path"], scope["http_version"], status, elapsed * 1000)
+            if self.access is not None:
+                self.access.write(scope.get("client"), scope["method"], scope["path"], scope["http_version"],
+                                  status, elapsed)
 
     def _refusal(self, scope, endpoint: int):
         verifier = self.state.verifier
