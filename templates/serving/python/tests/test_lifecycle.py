@@ -32,6 +32,19 @@ def run_to_exit(package, workdir, env=None, timeout=60):
     return status, server.log()
 
 
+def wait_until_accepted(port: int, deadline: float = 10) -> None:
+    """Waits until the listening socket's accept queue (rx_queue in /proc/net/tcp) is empty."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with open("/proc/net/tcp") as table:
+            rows = [line.split() for line in table.readlines()[1:]]
+        listening = [r for r in rows if r[3] == "0A" and int(r[1].split(":")[1], 16) == port]
+        if listening and int(listening[0][4].split(":")[1], 16) == 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the connection to port {port} was not accepted within {deadline} s")
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(onnx_package, workdir, workers):
     server = support.start(onnx_package, workdir, env={"MLPIPE_WORKERS": workers})
@@ -39,7 +52,7 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(onnx_package, wor
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
         conn.sendall(b"POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
-        time.sleep(0.3)  # the request has reached a worker, which now waits for the rest of its body
+        wait_until_accepted(server.port)  # a worker has the request and waits for the rest of its body
         os.kill(server.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while "Shutting down" not in server.log() and time.monotonic() < deadline:
