@@ -48,9 +48,17 @@ def _configure_logging(level: str) -> None:
                                   "%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
+    handler.addFilter(_rename_uvicorn)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+def _rename_uvicorn(record: logging.LogRecord) -> bool:
+    # uvicorn logs its server messages as "uvicorn.error", which reads like an error.
+    if record.name == "uvicorn.error":
+        record.name = "uvicorn"
+    return True
 
 
 if __name__ == "__main__":
