@@ -56,6 +56,7 @@ demo: release venv
 test: deps venv
 	swift build --build-tests $(SWIFT_FLAGS)
 	MLPIPE_VENV="$(CURDIR)/$(VENV)" swift test --skip-build --parallel $(SWIFT_FLAGS)
+	$(PY) -m pytest -q templates/serving/python/tests
 
 bench: release venv
 	bench/run.sh
