@@ -17,7 +17,7 @@
 #   BENCH_RUN_COUNT    runs in the store of case 5 (default 100000)
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
-#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag)
+#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -243,6 +243,12 @@ case_dag() {
     record "6. $stages_label-stage DAG, --jobs 2" "$ml" "make -j2" "$ref" atmost 1.5 "$ml_cpu" "$ref_cpu"
 }
 
+# ---- 7: the model server against MLServer (bench/serving.sh) ----------------------------
+case_serving() {
+    echo "== 7: the serving app against Seldon's MLServer, same iris model"
+    bash "$BENCH_DIR/serving.sh" "$RESULTS_TSV"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -250,7 +256,7 @@ case_dag() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " ${BENCH_CASES:-startup noop folder bigfile history dag} " in *" $name "*) ;; *) return 0 ;; esac
+    case " ${BENCH_CASES:-startup noop folder bigfile history dag serving} " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -268,6 +274,7 @@ run_case folder "3. folder of committed files"
 run_case bigfile "4. uncommitted large input"
 run_case history "5. run history"
 run_case dag "6. DAG of trivial stages"
+run_case serving "7. model server against MLServer"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"
