@@ -39,7 +39,7 @@ struct InputPlan: Sendable {
             }
             for pattern in fingerprint.unmatchedPatterns {
                 missing.append(Diagnostic(
-                    location: stage.location,
+                    location: stage.inputLocations[pattern] ?? stage.location,
                     message: "input '\(pattern)' of stage '\(stage.name)' matches no file at commit \(commit.prefix(7)) or in the working tree; fix the path or add the file"))
             }
             var entries: [String: String] = [:]

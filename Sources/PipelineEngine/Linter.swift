@@ -27,7 +27,8 @@ public struct Linter: Sendable {
     /// Lints the given files (paths or names under `pipelines/`), or every file in
     /// `pipelines/` when none is given. Works outside a git repository too.
     public func lint(_ arguments: [String], currentDirectory: String = FileManager.default.currentDirectoryPath) throws(EngineError) -> [FileResult] {
-        let root = (try? GitRepository.discover(from: currentDirectory))?.workdir ?? currentDirectory
+        let repo = try? GitRepository.discover(from: currentDirectory)
+        let root = repo?.workdir ?? currentDirectory
         var targets: [(String, String)] = []
         if arguments.isEmpty {
             let names = PipelineLocator.available(in: root + "/pipelines")
@@ -41,14 +42,40 @@ public struct Linter: Sendable {
             }
         }
         let providers = secretProviders(root).names
-        return targets.map { path, display in
-            do throws(SpecErrors) {
-                let pipeline = try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas,
-                                                       secretProviders: providers)
-                return FileResult(file: display, diagnostics: [], pipeline: pipeline)
+        var results: [FileResult] = []
+        for (path, display) in targets {
+            let pipeline: Pipeline
+            do {
+                pipeline = try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas,
+                                                   secretProviders: providers)
             } catch {
-                return FileResult(file: display, diagnostics: error.diagnostics, pipeline: nil)
+                results.append(FileResult(file: display, diagnostics: error.diagnostics, pipeline: nil))
+                continue
             }
+            results.append(FileResult(file: display, diagnostics: try missingInputs(pipeline, repo: repo), pipeline: pipeline))
+        }
+        return results
+    }
+
+    /// Declared inputs that match no file at HEAD or in the working tree, as `run` would
+    /// report them; none outside a repository or before its first commit.
+    /// A repository whose git state cannot be read is an environment error (exit 3).
+    func missingInputs(_ pipeline: Pipeline, repo: GitRepository?) throws(EngineError) -> [Diagnostic] {
+        guard let repo else { return [] }
+        let head: HeadState
+        do {
+            head = try repo.head()
+        } catch where error.code == .noCommits {
+            return []
+        } catch {
+            throw EngineError(.environment, error.description, cause: error)
+        }
+        do {
+            _ = try InputPlan.make(pipeline: pipeline, selected: Set(pipeline.stages.map(\.name)), repo: repo,
+                                   commit: head.commit, assumeClean: false)
+            return []
+        } catch where error.category == .definition && !error.diagnostics.isEmpty {
+            return error.diagnostics
         }
     }
 

@@ -79,6 +79,7 @@ extension PipelineDecoder {
            let paths = stringList(entry.value, what: "`inputs` of \(context)", example: "`inputs: [data/, train.py]`") {
             for (path, node) in paths where checkInput(path, at: location(node)) {
                 stage.inputs.append(path)
+                stage.inputLocations[path] = location(node)
             }
         }
 

@@ -17,6 +17,8 @@ public struct Stage: Sendable {
     public var needs: [String]
     /// Repository paths or globs the result depends on; empty means the whole commit.
     public var inputs: [String]
+    /// Where each of `inputs` is written, for diagnostics about that entry.
+    public var inputLocations: [String: SourceLocation] = [:]
     /// Declared outputs, in file order.
     public var outputs: [StageOutput]
     /// The kind's settings.

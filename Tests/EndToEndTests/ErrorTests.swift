@@ -95,8 +95,13 @@ struct ErrorTests {
         let repo = try TempRepo(files: ["pipelines/p.yaml": "version: 1\nname: p\nstages:\n  a:\n    run: touch ran\n    inputs: [nope.txt]\n"])
         let result = try repo.mlpipe("run")
         #expect(result.status == 2, "\(result)")
-        #expect(result.stderr.contains("pipelines/p.yaml:4:3: error: input 'nope.txt'"), "\(result)")
+        #expect(result.errorLines == ["pipelines/p.yaml:6:14: error: input 'nope.txt' of stage 'a' matches no file at commit "
+            + "\(try repo.git("rev-parse", "--short=7", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)) or in the working tree; fix the path or add the file"],
+                "once, at the inputs entry: \(result)")
         #expect(repo.read("ran") == nil)
+        let lint = try repo.mlpipe("lint")
+        #expect(lint.status == 2, "lint finds it too: \(lint)")
+        #expect(lint.stderr.contains("pipelines/p.yaml:6:14: error: input 'nope.txt'"), "\(lint)")
     }
 
     @Test("1,000 mutated pipeline files each lint to exit 0, or exit 2 with FILE:LINE:COL: error: lines")
