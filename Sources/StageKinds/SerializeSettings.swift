@@ -47,14 +47,16 @@ public struct SerializeSettings: KindSettings {
     /// Reads and checks every key; see the type's documentation.
     public init(from decoder: any Decoder) throws {
         let settings = try decoder.container(keyedBy: CodingKeys.self)
-        model = try settings.decode(ValidateSettings.ModelPath.self, forKey: .model).path
-        name = try settings.decode(ModelName.self, forKey: .name).name
+        // Optional keys first: a missing required key ends the decode (there is no value to
+        // set aside and try again without), and the values read before it are still judged.
         format = try settings.decodeIfPresent(ValidateSettings.FormatName.self, forKey: .format)?.format ?? .auto
         report = try settings.decodeIfPresent(ReportPath.self, forKey: .report)?.path
         allow = try settings.decodeIfPresent(ValidateSettings.AllowList.self, forKey: .allow)?.globals ?? []
         requirements = try settings.decodeIfPresent(Requirements.self, forKey: .requirements)?.lines
         metadata = try settings.decodeIfPresent(Metadata.self, forKey: .metadata)?.labels ?? [:]
         signature = try settings.decodeIfPresent(SignatureSetting.self, forKey: .signature)?.signature
+        model = try settings.decode(ValidateSettings.ModelPath.self, forKey: .model).path
+        name = try settings.decode(ModelName.self, forKey: .name).name
     }
 
     /// `name`: see `PackageBuilder.problem(withName:)`.
