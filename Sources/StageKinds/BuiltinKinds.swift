@@ -8,6 +8,7 @@ public enum BuiltinKinds {
         var registry = KindRegistry.core
         registry.register(ValidateKind())
         registry.register(SerializeKind())
+        registry.register(ContainerizeKind())
         return registry
     }
 }

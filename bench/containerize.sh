@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The containerize benchmark of issue 7: build an image of a package with a 1 GiB model
+# file, side by side with the floor of one pass over the same bytes,
+#     tar cf - FOLDER | gzip -1 | sha256sum
+# and report wall time and peak memory (GNU time -v) of each, then rebuild with the
+# model unchanged (every layer reused; target under 1 s).
+#
+# mlpipe runs a one-stage pipeline (`kind: containerize`) in a temporary git repository,
+# so its times include the engine (planning, the run record, storing the layout output).
+# The stage's own log says how long each layer took.
+#
+# Environment:
+#   MLPIPE_BIN        the binary (default .build/release/mlpipe)
+#   BENCH_MODEL_MIB   the model's size (default 1024)
+#   BENCH_MODEL       random (default: like float weights, incompressible) | zeros
+#   BENCH_BASE        the base layout (default workspace/base/oci; `make base-image`)
+#   BENCH_KEEP=1      keep the temporary folder
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+ML=${MLPIPE_BIN:-$ROOT/.build/release/mlpipe}
+[[ $ML == /* ]] || ML="$ROOT/$ML"
+MIB=${BENCH_MODEL_MIB:-1024}
+MODEL=${BENCH_MODEL:-random}
+BASE=${BENCH_BASE:-$ROOT/workspace/base/oci}
+export NO_COLOR=1
+unset CI MLPIPE_WORKSPACE SOURCE_DATE_EPOCH
+
+[ -x "$ML" ] || { echo "bench: no mlpipe binary at $ML; run \`make release\` or set MLPIPE_BIN" >&2; exit 3; }
+[ -f "$BASE/index.json" ] || { echo "bench: no base layout at $BASE; run \`make base-image\`" >&2; exit 3; }
+[ -x /usr/bin/time ] || { echo "bench: GNU time is required (apt-get install -y time)" >&2; exit 3; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mlpipe-bench-containerize.XXXXXX")
+if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: keeping $TMP"; else trap 'rm -rf "$TMP"' EXIT; fi
+
+# The package: mlpipe-model.json and one model file.
+mkdir -p "$TMP/package/model" "$TMP/template/mlpipe_serving"
+case $MODEL in
+    random) head -c "$((MIB << 20))" /dev/urandom >"$TMP/package/model/model.bin" ;;
+    zeros) head -c "$((MIB << 20))" /dev/zero >"$TMP/package/model/model.bin" ;;
+    *) echo "bench: BENCH_MODEL is random or zeros" >&2; exit 2 ;;
+esac
+cat >"$TMP/package/mlpipe-model.json" <<JSON
+{"files":[],"flavor":"onnx","format":"onnx","model":"model/model.bin","name":"bench","requirements":[],"schema":"mlpipe-model/v1"}
+JSON
+# A stub app without requirements: the requirements layer is cached by its lines and is
+# not what this case measures.
+echo "print('serving')" >"$TMP/template/mlpipe_serving/__main__.py"
+: >"$TMP/template/requirements.txt"
+
+# A repository with the pipeline; the package is outside it (an upstream stage's output).
+repo=$TMP/repo
+mkdir -p "$repo/pipelines"
+cat >"$repo/pipelines/bench.yaml" <<YAML
+version: 1
+name: bench
+stages:
+  containerize:
+    kind: containerize
+    with:
+      package: $TMP/package
+      template: $TMP/template
+      base: $BASE
+      compression: \${{ params.compression }}
+    outputs: { image: image }
+params:
+  compression: auto
+YAML
+git -C "$repo" init -q
+git -C "$repo" add pipelines
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm bench
+
+# time_v NAME COMMAND…: runs it under GNU time; sets WALL (s) and RSS (MiB).
+time_v() {
+    local name=$1; shift
+    /usr/bin/time -v -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>&1 || {
+        echo "bench: $name failed:" >&2; tail -n 20 "$TMP/$name.out" >&2; exit 1; }
+    WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
+        for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/$name.time")
+    RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$TMP/$name.time")
+}
+
+sync
+echo "== ${MIB} MiB model ($MODEL), base $BASE"
+time_v floor sh -c "tar cf - -C '$TMP' package | gzip -1 | sha256sum"
+floor_wall=$WALL floor_rss=$RSS
+echo "floor    tar | gzip -1 | sha256sum       ${floor_wall} s   ${floor_rss} MiB"
+
+cd "$repo"
+time_v auto "$ML" run bench
+auto_wall=$WALL auto_rss=$RSS
+echo "mlpipe   containerize (auto)             ${auto_wall} s   ${auto_rss} MiB"
+grep -h "layer model package" "$repo"/workspace/runs/*/containerize*.log 2>/dev/null | tail -n 1 | sed 's/^/         /' || true
+
+time_v rebuild "$ML" run bench --force containerize
+rebuild_wall=$WALL rebuild_rss=$RSS
+echo "mlpipe   rebuild, model unchanged        ${rebuild_wall} s   ${rebuild_rss} MiB"
+
+time_v gzip "$ML" run bench --param compression=gzip
+gzip_wall=$WALL gzip_rss=$RSS
+echo "mlpipe   containerize (gzip -1 forced)   ${gzip_wall} s   ${gzip_rss} MiB"
+
+python3 - "$floor_wall" "$auto_wall" "$gzip_wall" "$rebuild_wall" "$auto_rss" "$gzip_rss" <<'PY'
+import sys
+floor, auto, gzip, rebuild, auto_rss, gzip_rss = map(float, sys.argv[1:])
+print(f"ratios: auto/floor {auto / floor:.2f} (target <= 1.5), gzip/floor {gzip / floor:.2f}, "
+      f"rebuild {rebuild:.2f} s (target < 1), peak memory {max(auto_rss, gzip_rss):.0f} MiB (target < 100)")
+PY
