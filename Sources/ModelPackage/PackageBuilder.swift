@@ -144,7 +144,8 @@ public struct PackageBuilder: Sendable {
                                path: shownModel)
         }
         // The main file: the model itself, or the first file of the folder in its format.
-        guard let main = files.indices.first(where: { scanned.fileFormats[$0] == scanned.format }) else {
+        let formats = scanned.fileFormats
+        guard let main = files.indices.first(where: { $0 < formats.count && formats[$0] == scanned.format }) else {
             throw PackageError(.invalidInput, "no file in \(shownModel) is \(scanned.format.rawValue)", path: shownModel)
         }
         let signature = try resolveSignature(declared: scanned.signature)

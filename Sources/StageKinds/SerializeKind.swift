@@ -24,10 +24,12 @@ import PipelineSpec
 public struct SerializeKind: StageKind {
     public init() {}
 
+    /// `serialize`, with the results `digest`, `format`, `flavor` and `name`.
     public var schema: KindSchema {
         KindSchema(name: "serialize", settings: SerializeSettings.self, results: ["digest", "format", "flavor", "name"])
     }
 
+    /// 1: the first package schema, `mlpipe-model/v1`.
     public var implementationVersion: String { "1" }
 
     /// Builds the package; on success returns its digest, format, flavor and name.
@@ -74,6 +76,12 @@ public struct SerializeKind: StageKind {
         context.log.line("packaged \(manifest.name) (\(manifest.format.rawValue), flavor \(manifest.flavor.rawValue)): "
                          + "\(manifest.files.count) file(s), \(bytes) bytes, \(manifest.model)")
         context.log.line("package: \(destination) \(built.package.digest)")
+        if !context.outputs.values.contains(destination) {
+            // Only declared outputs are stored: without one, a cache hit brings back the
+            // results but not the folder, and no later stage can name it.
+            context.log.line("note: the stage declares no output for the package; declare `outputs: { package: package }` "
+                             + "so that the cache keeps it and later stages can use ${{ stages.\(context.stageName).outputs.package }}")
+        }
         return StageResult(results: [
             "digest": .string(built.package.digest.description),
             "format": .string(manifest.format.rawValue),

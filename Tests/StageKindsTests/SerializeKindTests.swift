@@ -107,6 +107,20 @@ struct SerializeKindTests {
                 == SHA256Hasher.digest(of: report).description)
     }
 
+    @Test("without a declared output the package goes to package/ in the stage's folder, and the log says to declare one")
+    func undeclaredOutput() async throws {
+        let folder = try KindFolder()
+        try folder.write("models/model.pkl", plainPickle)
+        var context = try folder.context()
+        context.outputs = [:]
+        _ = try await SerializeKind().run(context, settings: settings("{ model: models/model.pkl, name: tiny }"))
+        #expect(FileManager.default.fileExists(atPath: context.outputDirectory + "/package/mlpipe-model.json"))
+        try context.log.close()
+        let log = try String(contentsOfFile: context.outputDirectory + ".log", encoding: .utf8)
+        #expect(log.contains("note: the stage declares no output for the package; declare `outputs: { package: package }`"),
+                "\(log)")
+    }
+
     @Test("an unsafe pickle fails the stage with its first finding, naming the file as the pipeline wrote it")
     func unsafeFails() async throws {
         let folder = try KindFolder()
