@@ -12,7 +12,7 @@ struct DockerArchiveTests {
         let archive = folder.path + "/out/image.tar"
         try DockerArchiveWriter(path: archive, mtime: 1_764_504_000).write(image, repositoryTags: ["iris:latest", "iris:1"])
         let listing = try TarListing(try fileBytes(archive))
-        let files = Dictionary(uniqueKeysWithValues: listing.entries.map { ($0.path, $0.content) })
+        let files = Dictionary(listing.entries.map { ($0.path, $0.content) }, uniquingKeysWith: { first, _ in first })
         let manifestBytes = try #require(files["manifest.json"])
         let manifest = try #require(JSONSerialization.jsonObject(with: Data(manifestBytes)) as? [[String: Any]])
         #expect(manifest.count == 1)
