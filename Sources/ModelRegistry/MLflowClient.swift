@@ -19,6 +19,17 @@ struct MLflowClient: Sendable {
     let timeout: Int64
     let http: HTTPClient
 
+    /// The process's one HTTP client for MLflow: a `static let`, so it lives as long as the
+    /// process and is never shut down. Unlike `HTTPClient.shared`, it does not retry a
+    /// refused connection until the request's deadline: a tracking server that is down is
+    /// reported at once, not after `timeout` seconds.
+    static let sharedHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// MLflow's error body: `{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "…"}`.
     struct ErrorBody: Decodable {
         var error_code: String?

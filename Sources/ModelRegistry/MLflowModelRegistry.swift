@@ -5,7 +5,7 @@ import Foundation
 /// alias history kept beside it in the workspace's SQLite file (MLflow keeps none).
 ///
 /// - A version is `model-versions/create` with `source` (the image by digest,
-///   `docker://REGISTRY/REPO@sha256:…`, or `mlpipe:package/sha256:…` without an image:
+///   `docker://REGISTRY/REPO@sha256:…`, or `mlpipe://package/sha256:…` without an image:
 ///   MLflow refuses local paths), MLflow's `run_id`/`run_link` when given, and mlpipe's
 ///   tags (`MLflowTags`); registration waits until MLflow says `READY`.
 /// - Idempotency: a search on the package-digest tag before creating. Two processes that
@@ -43,7 +43,7 @@ public final class MLflowModelRegistry: ModelRegistry {
         }
         location = "mlflow:" + uri
         client = MLflowClient(trackingURI: uri, token: token, tokenSource: tokenSource, timeout: requestTimeout,
-                              http: HTTPClient.shared)
+                              http: MLflowClient.sharedHTTP)
         history = try RegistryDatabase(path: historyPath)
         self.readyTimeout = readyTimeout
         self.now = now
@@ -63,7 +63,7 @@ public final class MLflowModelRegistry: ModelRegistry {
             // Registered before, by this process or another.
         }
         let source = registration.source ?? registration.image.map { "docker://" + $0 }
-            ?? "mlpipe:package/" + registration.packageDigest
+            ?? "mlpipe://package/" + registration.packageDigest
         let created: MLflowMessages.ModelVersionResponse = try await client.post("model-versions/create", MLflowMessages.CreateVersion(
             name: name, source: source, run_id: registration.mlflowRunID, run_link: registration.runLink,
             tags: try MLflowTags.tags(of: registration),

@@ -58,8 +58,8 @@ public struct ModelVersion: Sendable, Hashable {
         self.aliases = aliases
     }
 
-    /// A new version made from a registration.
-    init(_ registration: Registration, version: Int, createdAt: Date) {
+    /// The version a registration becomes, numbered `version`, without aliases.
+    public init(_ registration: Registration, version: Int, createdAt: Date) {
         self.init(name: registration.name, version: version, packageDigest: registration.packageDigest,
                   imageDigest: registration.imageDigest, image: registration.image, source: registration.source,
                   metrics: registration.metrics, pipeline: registration.pipeline, stage: registration.stage,
