@@ -7,6 +7,7 @@ public enum BuiltinKinds {
     public static func registry() -> KindRegistry {
         var registry = KindRegistry.core
         registry.register(ValidateKind())
+        registry.register(RegisterKind())
         return registry
     }
 }
