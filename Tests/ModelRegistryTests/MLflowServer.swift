@@ -41,7 +41,18 @@ struct MLflowServer: Sendable {
             arguments += ["--app-name", "basic-auth"]
             environment["MLFLOW_AUTH_ADMIN_PASSWORD"] = adminPassword
             environment["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "mlpipe-tests"
-            environment["MLFLOW_AUTH_CONFIG_PATH"] = nil
+            // MLflow's default config keeps its user store in the working folder; this one
+            // keeps it in the server's temporary folder.
+            let config = folder.file("basic_auth.ini")
+            try Data("""
+                [mlflow]
+                default_permission = READ
+                database_uri = sqlite:///\(folder.file("basic_auth.db"))
+                admin_username = admin
+                authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+
+                """.utf8).write(to: URL(fileURLWithPath: config))
+            environment["MLFLOW_AUTH_CONFIG_PATH"] = config
         }
         let log = folder.file("server.log")
         let pid = try spawn(mlflow, arguments, environment: environment, log: log)
