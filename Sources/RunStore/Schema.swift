@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v1 runs, stages, outputs, cache entries", migrate: createRunHistory)
         migrator.registerMigration("v2 stage results and warnings, cache entry results", migrate: addResults)
         migrator.registerMigration("v3 run.pruned_at", migrate: addPrunedAt)
+        migrator.registerMigration("v4 model registry: models, versions, alias moves", migrate: addModelRegistry)
         return migrator
     }()
 

@@ -9,6 +9,7 @@ public enum BuiltinKinds {
         registry.register(ValidateKind())
         registry.register(SerializeKind())
         registry.register(ContainerizeKind())
+        registry.register(RegisterKind())
         return registry
     }
 }
