@@ -3,6 +3,9 @@ import PipelineEngine
 import PipelineSpec
 @testable import StageKinds
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("kind: containerize")
 struct ContainerizeKindTests {
@@ -61,6 +64,25 @@ struct ContainerizeKindTests {
         let log = try fixture.log(run: 2)
         #expect(log.components(separatedBy: ", reused in").count - 1 == 3, "\(log)")
         #expect(!log.contains(", written in"))
+    }
+
+    @Test("two checkouts in different folders, with other file times, build the same image digest")
+    func sameDigestFromTwoCheckouts() async throws {
+        let first = try ContainerizeFixture()
+        let second = try ContainerizeFixture()
+        // Other times and modes on the second checkout's files, as another clone has.
+        for file in ["package/mlpipe-model.json", "package/model/model.onnx", "templates/serving/python/requirements.txt"] {
+            var times = [timespec(tv_sec: 86_400, tv_nsec: 0), timespec(tv_sec: 86_400, tv_nsec: 0)]
+            utimensat(AT_FDCWD, second.root + "/" + file, &times, 0)
+            chmod(second.root + "/" + file, 0o600)
+        }
+        // One base for both (a base is built once per machine; see templates/base/README.md).
+        let settings = try ContainerizeFixture.settings(
+            "{\"package\": \"package\", \"base\": \"\(first.root)/workspace/base/oci\"}")
+        let one = try await kind.run(try first.context(), settings: settings)
+        let two = try await kind.run(try second.context(), settings: settings)
+        #expect(one.results["digest"] != nil)
+        #expect(one.results["digest"] == two.results["digest"])
     }
 
     @Test("SOURCE_DATE_EPOCH, when set, is the image's time instead of the commit's")
