@@ -119,6 +119,16 @@ struct ContainerizeKindTests {
         } throws: { "\($0)".contains("'loose' is not a model package: it has no mlpipe-model.json") }
     }
 
+    @Test("a template requirements.txt that cannot be read as text fails the stage, naming it")
+    func unreadableRequirements() async throws {
+        let fixture = try ContainerizeFixture()
+        let file = fixture.root + "/templates/serving/python/requirements.txt"
+        try Data([0x66, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: file))
+        await #expect {
+            _ = try await kind.run(try fixture.context(), settings: try ContainerizeFixture.settings(#"{"package": "package"}"#))
+        } throws: { "\($0)".hasPrefix("containerize: cannot read \(file) (") }
+    }
+
     @Test("a base that is not an OCI layout fails the stage, naming it, and writes no layout")
     func badBase() async throws {
         let fixture = try ContainerizeFixture()
