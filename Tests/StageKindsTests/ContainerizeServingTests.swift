@@ -73,18 +73,28 @@ struct ContainerizeServingTests {
                 throw ContainerizeToolError(description: "the server exited with status \(status): "
                     + ((try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "").suffix(3000))
             }
-            return (try? containerizeTool("curl", "-sf", "-m", "2", "http://127.0.0.1:\(port)/v2/health/ready")) != nil
+            return (try? http(venv, "http://127.0.0.1:\(port)/v2/health/ready")) != nil
         }
-        let answer = try containerizeTool(
-            "curl", "-sf", "-m", "10", "-H", "Content-Type: application/json", "-d",
-            #"{"inputs":[{"name":"X","datatype":"FP32","shape":[2,4],"data":[5.1,3.5,1.4,0.2,6.7,3.0,5.2,2.3]}]}"#,
-            "http://127.0.0.1:\(port)/v2/models/iris/infer")
+        let answer = try http(
+            venv, "http://127.0.0.1:\(port)/v2/models/iris/infer",
+            body: #"{"inputs":[{"name":"X","datatype":"FP32","shape":[2,4],"data":[5.1,3.5,1.4,0.2,6.7,3.0,5.2,2.3]}]}"#)
         let body = try #require(JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
         let outputs = try #require(body["outputs"] as? [[String: Any]])
         let label = try #require(outputs.first { $0["name"] as? String == "label" })
         #expect((label["data"] as? [Int]) == [0, 2], "\(answer)")
         #expect(body["model_name"] as? String == "iris")
     }
+}
+
+/// The body of a GET (or, with `body`, a JSON POST) to `url`, through the venv's Python
+/// (no curl needed); a status other than 2xx throws.
+func http(_ venv: String, _ url: String, body: String? = nil) throws -> String {
+    try containerizeTool(venv + "/bin/python", "-c", """
+        import sys, urllib.request
+        data = sys.argv[2].encode() if sys.argv[2] else None
+        request = urllib.request.Request(sys.argv[1], data=data, headers={"Content-Type": "application/json"})
+        sys.stdout.write(urllib.request.urlopen(request, timeout=10).read().decode())
+        """, url, body ?? "", timeout: 30)
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
