@@ -26,6 +26,8 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         case io
         /// A program the build runs (pip) failed.
         case tool
+        /// The task was cancelled; nothing half-written was left.
+        case cancelled
     }
 
     /// The kind of failure.

@@ -11,7 +11,8 @@ extension ContainerizeKind {
         do {
             result = try await work()
         } catch let error as ImageError {
-            throw StageFailure("containerize: layer \(what): \(error.description)")
+            throw StageFailure("containerize: layer \(what): \(error.description)",
+                               reason: error.code == .cancelled ? .cancelled : .failed)
         }
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         let layer = result.layer

@@ -147,6 +147,37 @@ struct LayerWriterTests {
         #expect(!FileManager.default.fileExists(atPath: blob))
     }
 
+    @Test("a cancelled build stops within 64 MiB of a 1 GiB file, and the layer writer leaves no blob")
+    func cancellation() async throws {
+        let folder = try TempFolder()
+        let big = folder.path + "/weights.bin"
+        #expect(FileManager.default.createFile(atPath: big, contents: nil))
+        #expect(truncate(big, 1 << 30) == 0)
+        // Cancelled while the file's bytes flow: the sink cancels its task on the first piece.
+        let stopped = Task { () throws -> Int in
+            let sink = CancellingSink()
+            do {
+                try TarWriter(sink: sink, mtime: 0).appendFile("w.bin", mode: 0o644, source: big, expected: nil)
+            } catch {
+                #expect((error as? ImageError)?.code == .cancelled)
+                return sink.total
+            }
+            return sink.total
+        }
+        #expect(try await stopped.value < 65 << 20)
+        // Cancelled before it starts: no blob is left behind.
+        var contents = LayerContents()
+        try contents.addFile(big, at: "/model/weights.bin")
+        let entries = contents.entries
+        let blob = folder.path + "/blob"
+        let task = Task { () throws -> Layer in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try LayerWriter(mtime: 0, compression: .none).write(entries, to: blob)
+        }
+        await #expect { try await task.value } throws: { ($0 as? ImageError)?.code == .cancelled }
+        #expect(!FileManager.default.fileExists(atPath: blob))
+    }
+
     @Test("a file is streamed: 64 MiB reaches the sink in pieces of at most 1 MiB, never as one buffer")
     func streaming() throws {
         let folder = try TempFolder()
@@ -170,5 +201,15 @@ final class PieceRecorder: ByteSink {
     func write(_ bytes: UnsafeRawBufferPointer) throws(ImageError) {
         total += bytes.count
         largest = max(largest, bytes.count)
+    }
+}
+
+/// Cancels the task that writes to it, on the first write after the header.
+final class CancellingSink: ByteSink {
+    var total = 0
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(ImageError) {
+        total += bytes.count
+        if total > 512 { withUnsafeCurrentTask { $0?.cancel() } }
     }
 }
