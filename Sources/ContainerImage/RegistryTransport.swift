@@ -190,9 +190,9 @@ final class RegistryTransport: Sendable {
             return RegistryResponse(status: Int(response.status.code), headers: response.headers, body: body)
         } catch let error as RegistryError {
             throw error  // the body factory could not read the blob file
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
+            // async-http-client reports a cancelled task as its own error; it is no fault of the registry.
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw RegistryConnectionFailure(error)
         }
     }

@@ -78,7 +78,7 @@ struct RegistryFaultTests {
 
     @Test("a 503 that outlasts every try is reported with the request and the number of tries")
     func persistentServerError() async throws {
-        let (layout, result, requests) = try await push(repository: "faults/down") { _, method, _ in
+        let (_, result, requests) = try await push(repository: "faults/down") { _, method, _ in
             method == "HEAD" ? .status(503) : .forward
         }
         let error = try #require(result.failure as? RegistryError)
@@ -94,7 +94,7 @@ struct RegistryFaultTests {
 
     @Test("resets that outlast every try are a connection error with the number of tries")
     func persistentResets() async throws {
-        let (layout, result, _) = try await push(repository: "faults/gone") { number, _, _ in
+        let (_, result, _) = try await push(repository: "faults/gone") { number, _, _ in
             number == 0 ? .forward : .reset
         }
         let error = try #require(result.failure as? RegistryError)

@@ -32,6 +32,20 @@ struct RegistryPushTests {
         try expectSkopeoCopyMatches("\(server.address)/models/iris:1.0", layout)
     }
 
+    @Test("an image named by its manifest digest and pushed without tags is there by digest")
+    func pushByDigest() async throws {
+        let layout = try RegistryTestLayout.make(tag: "named", layerSizes: [300])
+        let digest = try layout.manifestDigest()
+        let result = try await RegistryClient.with(registry: server.address, options: registryTestOptions()) { client in
+            try await client.push(layout: layout.folder, image: digest.description, repository: "by/digest", tags: [])
+        }
+        #expect(result.manifestDigest == digest)
+        #expect(result.tags.isEmpty)
+        // No tag, so no tag list: skopeo reads the manifest by digest only.
+        let raw = try tool("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(server.address)/by/digest@\(digest)")
+        #expect(Data(raw.utf8) == (try layout.blob(digest)))
+    }
+
     @Test("a second push of the same image sends no blob: only HEADs and the manifest")
     func secondPushSkipsBlobs() async throws {
         let layout = try RegistryTestLayout.make(layerSizes: [3000, 4000])
@@ -136,7 +150,7 @@ struct RegistryPushTests {
             }
         }
         #expect(error?.code == .invalidLayout)
-        #expect(error?.message.hasPrefix("\(folder.path): not an OCI image layout (no oci-layout file)") == true)
+        #expect(error?.message.hasPrefix("'\(folder.path)' is not an OCI image layout: it has no oci-layout file; ") == true)
     }
 
     @Test("an image the layout does not hold is named with the ones it does")
@@ -147,6 +161,6 @@ struct RegistryPushTests {
                 try await client.push(layout: layout.folder, image: "absent", repository: "a/b", tags: ["t"])
             }
         }
-        #expect(error?.message == "\(layout.path): index.json has no image 'absent'; it has: present")
+        #expect(error?.description == "the layout '\(layout.path)' has no image tagged 'absent'; its tags are: present")
     }
 }
