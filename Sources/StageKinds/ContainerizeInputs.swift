@@ -78,9 +78,19 @@ struct ContainerizeInputs {
                                + "\(template)); leave `template:` out for \(ContainerizeSettings.defaultTemplate), "
                                + "or name a folder with the app and its requirements.txt")
         }
+        // A template without requirements.txt needs no packages; one that cannot be read
+        // would give an image that fails when it starts, so it fails the stage.
         let templateRequirements = template + "/requirements.txt"
-        let templateLines = (try? String(contentsOfFile: templateRequirements, encoding: .utf8))
-            .map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
+        var templateLines: [String] = []
+        if FileManager.default.fileExists(atPath: templateRequirements) {
+            do {
+                templateLines = try String(contentsOfFile: templateRequirements, encoding: .utf8)
+                    .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            } catch {
+                throw StageFailure("containerize: cannot read \(templateRequirements) (\(error.localizedDescription)); "
+                                   + "check its permissions and that it is UTF-8 text")
+            }
+        }
         requirementLines = templateLines + (model.requirements ?? [])
 
         base = try Self.base(settings.base, context: context)

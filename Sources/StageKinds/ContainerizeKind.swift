@@ -69,6 +69,7 @@ public struct ContainerizeKind: StageKind {
     static let sitePackages = "/opt/mlpipe/site-packages"
 
     public func run(_ context: StageContext, settings: ContainerizeSettings) async throws -> StageResult {
+        let start = ContinuousClock.now
         let inputs = try ContainerizeInputs(context: context, settings: settings)
         let mtime = ImageTime.epoch(commitTime: context.commitTime,
                                     environment: context.inheritedEnvironment.merging(context.environment) { $1 })
@@ -121,7 +122,9 @@ public struct ContainerizeKind: StageKind {
 
         let layout = Self.outputPath(context, names: ["image", "layout"], default: "image")
         try Self.imageError { try OCILayoutWriter(destination: layout).write(image, tags: settings.tags) }
-        context.log.line("image \(image.digest) (\(image.layers.count) layers) written to \(layout)")
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
+        context.log.line("image \(image.digest) (\(image.layers.count) layers) written to \(layout) in "
+                         + String(format: "%.2f s", seconds))
         if settings.dockerArchive {
             let archive = Self.outputPath(context, names: ["archive"], default: "image.tar")
             let name = settings.push?.repository ?? inputs.model.repositoryName

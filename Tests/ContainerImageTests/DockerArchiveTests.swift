@@ -32,6 +32,11 @@ struct DockerArchiveTests {
         #expect(files["oci-layout"] == Array("{\"imageLayoutVersion\":\"1.0.0\"}".utf8))
         #expect(files["blobs/sha256/" + image.digest.hex] == image.manifestBytes)
         #expect(listing.entries.allSatisfy { $0.uid == 0 && $0.mtime == 1_764_504_000 })
+        // skopeo reads it as `docker load` does (docker-archive: manifest.json, config, layers).
+        let inspected = try JSONSerialization.jsonObject(
+            with: Data(try tool("skopeo", "inspect", "docker-archive:\(archive):iris:1").utf8)) as? [String: Any]
+        #expect(inspected?["Layers"] as? [String] == image.layers.map(\.diffID.description))   // skopeo names them uncompressed
+        #expect(inspected?["Architecture"] as? String == "amd64")
         let unpacked = folder.path + "/unpacked"
         try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
         try tool("tar", "-xf", archive, "-C", unpacked)

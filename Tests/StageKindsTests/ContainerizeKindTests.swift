@@ -3,6 +3,9 @@ import PipelineEngine
 import PipelineSpec
 @testable import StageKinds
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("kind: containerize")
 struct ContainerizeKindTests {
@@ -63,6 +66,25 @@ struct ContainerizeKindTests {
         #expect(!log.contains(", written in"))
     }
 
+    @Test("two checkouts in different folders, with other file times, build the same image digest")
+    func sameDigestFromTwoCheckouts() async throws {
+        let first = try ContainerizeFixture()
+        let second = try ContainerizeFixture()
+        // Other times and modes on the second checkout's files, as another clone has.
+        for file in ["package/mlpipe-model.json", "package/model/model.onnx", "templates/serving/python/requirements.txt"] {
+            var times = [timespec(tv_sec: 86_400, tv_nsec: 0), timespec(tv_sec: 86_400, tv_nsec: 0)]
+            utimensat(AT_FDCWD, second.root + "/" + file, &times, 0)
+            chmod(second.root + "/" + file, 0o600)
+        }
+        // One base for both (a base is built once per machine; see templates/base/README.md).
+        let settings = try ContainerizeFixture.settings(
+            "{\"package\": \"package\", \"base\": \"\(first.root)/workspace/base/oci\"}")
+        let one = try await kind.run(try first.context(), settings: settings)
+        let two = try await kind.run(try second.context(), settings: settings)
+        #expect(one.results["digest"] != nil)
+        #expect(one.results["digest"] == two.results["digest"])
+    }
+
     @Test("SOURCE_DATE_EPOCH, when set, is the image's time instead of the commit's")
     func sourceDateEpoch() async throws {
         let fixture = try ContainerizeFixture()
@@ -95,6 +117,16 @@ struct ContainerizeKindTests {
         await #expect {
             _ = try await kind.run(try fixture.context(), settings: try ContainerizeFixture.settings(#"{"package": "loose"}"#))
         } throws: { "\($0)".contains("'loose' is not a model package: it has no mlpipe-model.json") }
+    }
+
+    @Test("a template requirements.txt that cannot be read as text fails the stage, naming it")
+    func unreadableRequirements() async throws {
+        let fixture = try ContainerizeFixture()
+        let file = fixture.root + "/templates/serving/python/requirements.txt"
+        try Data([0x66, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: file))
+        await #expect {
+            _ = try await kind.run(try fixture.context(), settings: try ContainerizeFixture.settings(#"{"package": "package"}"#))
+        } throws: { "\($0)".hasPrefix("containerize: cannot read \(file) (") }
     }
 
     @Test("a base that is not an OCI layout fails the stage, naming it, and writes no layout")
