@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 APT_PACKAGES := libgit2-dev libsqlite3-dev libssl-dev libhdf5-dev zlib1g-dev pkg-config git python3-venv \
-  docker-registry skopeo umoci debootstrap
+  docker-registry skopeo umoci debootstrap apache2-utils wrk time
 VENV := workspace/venv
 PY := $(VENV)/bin/python
 RELEASE_BIN := .build/release/mlpipe
@@ -53,14 +53,10 @@ base-image: $(BASE_LAYOUT)/index.json
 $(BASE_LAYOUT)/index.json: | deps
 	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO templates/base/build.sh $(BASE_LAYOUT) bookworm
 
-# Runs pipelines/iris.yaml in this repository, then again to show every stage cached.
+# Runs pipelines/iris.yaml in this repository against a registry on 127.0.0.1, then again
+# to show every stage cached (examples/iris/demo.sh).
 demo: release venv base-image
-	@echo "== mlpipe run pipelines/iris.yaml"
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(RELEASE_BIN) run pipelines/iris.yaml
-	@echo "== again: nothing changed, so every stage is cached"
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(RELEASE_BIN) run pipelines/iris.yaml
-	@echo "== mlpipe runs --limit 5"
-	$(RELEASE_BIN) runs --limit 5
+	examples/iris/demo.sh $(RELEASE_BIN) $(VENV)
 
 test: deps venv base-image
 	swift build --build-tests $(SWIFT_FLAGS)

@@ -45,8 +45,8 @@ struct RegistryBlobUploader: Sendable {
                 guard attempt < options.maxAttempts else { throw retry.error(attempts: attempt) }
                 try await Task.sleep(for: options.backoff(afterAttempt: attempt, retryAfter: retry.retryAfter))
                 attempt += 1
-                // The last PUT may have landed even though its answer was lost.
-                if try await exists(blob) { return outcome(.uploadedWhole) }
+                // A PUT that closes the session may have landed even though its answer was lost.
+                if retry.afterClosingPut, try await exists(blob) { return outcome(.uploadedWhole) }
             }
         }
     }
@@ -126,7 +126,7 @@ struct RegistryBlobUploader: Sendable {
                 throw SessionFailure(error: RegistryError(
                     .protocolViolation,
                     "registry \(transport.registry) acknowledged bytes up to \(last) of blob \(blob.digest) after "
-                        + "\(request.label) sent up to \(start + length - 1)"), retryAfter: nil)
+                        + "\(request.label) sent up to \(start + length - 1)"), retryAfter: nil, afterClosingPut: false)
             }
             location = try self.location(response, request)
             offset += length
@@ -148,7 +148,7 @@ struct RegistryBlobUploader: Sendable {
         } catch let failure as RegistryConnectionFailure {
             let error = failure.error(registry: transport.registry, request: request.label, attempts: 1)
             guard failure.retryable else { throw error }
-            throw SessionFailure(error: error, retryAfter: nil)
+            throw SessionFailure(error: error, retryAfter: nil, afterClosingPut: request.method == .PUT)
         }
         if response.status == status { return response }
         // 404 inside a session: the registry forgot it (expired, restarted); start over.
@@ -156,7 +156,8 @@ struct RegistryBlobUploader: Sendable {
             || (response.status == 404 && request.method != .POST)
         guard restart else { throw failure(request, response) }
         throw SessionFailure(error: failure(request, response),
-                             retryAfter: RegistryTransport.retryAfter(response.headers))
+                             retryAfter: RegistryTransport.retryAfter(response.headers),
+                             afterClosingPut: request.method == .PUT)
     }
 
     private func location(_ response: RegistryResponse, _ request: RegistryRequest) throws -> String {
@@ -192,10 +193,13 @@ struct RegistryBlobUploader: Sendable {
 private struct SessionFailure: Error {
     let finalError: RegistryError
     let retryAfter: Duration?
+    /// The step that failed was the PUT that closes the session: the blob may be there.
+    let afterClosingPut: Bool
 
-    init(error: RegistryError, retryAfter: Duration?) {
+    init(error: RegistryError, retryAfter: Duration?, afterClosingPut: Bool) {
         self.finalError = error
         self.retryAfter = retryAfter
+        self.afterClosingPut = afterClosingPut
     }
 
     /// The error to report when no tries are left, saying how many there were.

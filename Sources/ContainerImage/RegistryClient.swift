@@ -24,7 +24,7 @@ public final class RegistryClient: Sendable {
 
     /// Accept header for manifests: an image by tag may be any of these.
     static let manifestTypes = [OCIMediaType.manifest, OCIMediaType.index,
-                                RegistryLayoutReader.dockerManifest, RegistryLayoutReader.dockerManifestList]
+                                OCIMediaType.dockerManifest, OCIMediaType.dockerManifestList]
 
     /// A client for `registry` (`host[:port]`): http:// for loopback hosts or when
     /// `options.insecure`, https:// otherwise.

@@ -49,10 +49,12 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    /// The message, followed by the wrapped error when there is one.
+    /// The message, followed by the wrapped error when there is one and the message does
+    /// not already say it (a layout error's message is the ImageError's own).
     public var description: String {
         guard let cause else { return message }
-        return "\(message) (\(String(describing: cause)))"
+        let wrapped = String(describing: cause)
+        return message.contains(wrapped) ? message : "\(message) (\(wrapped))"
     }
 }
 

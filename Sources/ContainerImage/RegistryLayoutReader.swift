@@ -2,7 +2,7 @@ import Canonical
 import Foundation
 
 /// One image of an OCI image layout, as a push needs it: the manifest's exact bytes and
-/// media type, and the blobs (config and layers) it names with their files.
+/// media type, and the blobs (layers and config) it names, each with its file.
 struct RegistryLayoutImage: Sendable {
     struct Blob: Sendable, Hashable {
         var digest: Digest
@@ -17,139 +17,49 @@ struct RegistryLayoutImage: Sendable {
     var blobs: [Blob]
 }
 
-/// Reads `index.json` -> manifest -> blobs of an OCI image layout folder, checking what a
-/// push relies on: the manifest's bytes match its digest, and every blob file is there
-/// with the size its descriptor gives. Blob contents are not hashed here: the registry
-/// checks each upload against its digest, and a blob the registry already has is never
-/// read.
+/// The image of a layout that a push sends, read with ``OCILayoutReader`` (which checks
+/// the manifest and config against their digests, and each layer file's presence and
+/// size: the registry checks each upload against its digest, and a layer the registry
+/// already has is never read).
 enum RegistryLayoutReader {
-    /// The annotation `index.json` names an image by (`umoci`, `skopeo`, `oras` write it).
-    static let refNameAnnotation = "org.opencontainers.image.ref.name"
-    static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-    static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-
-    private struct Descriptor: Decodable {
-        var mediaType: String?
-        var digest: String
-        var size: Int64
-        var annotations: [String: String]?
-    }
-
-    private struct Index: Decodable {
-        var manifests: [Descriptor]
-    }
-
-    private struct Manifest: Decodable {
-        var mediaType: String?
-        var config: Descriptor
-        var layers: [Descriptor]
-    }
-
-    /// The image of `layout` that `image` names: a tag (the ref.name annotation), a manifest
-    /// digest (`sha256:…`), or nil when the layout holds exactly one image.
+    /// The image of `layout` that `image` names: a tag (the ref.name annotation in
+    /// index.json), a manifest digest (`sha256:…`) listed there, or nil when the layout
+    /// holds one image. A layout problem is a ``RegistryError`` with code `.invalidLayout`
+    /// wrapping the ``ImageError`` that says which file is wrong.
     static func read(layout: URL, image: String?) throws -> RegistryLayoutImage {
-        let root = layout.path
-        guard FileManager.default.fileExists(atPath: layout.appendingPathComponent("oci-layout").path) else {
-            throw RegistryError.layout(root, "not an OCI image layout (no oci-layout file); build one with "
-                                           + "containerize, or `skopeo copy ... oci:\(root):TAG`")
-        }
-        let index: Index = try decode(Index.self, at: layout.appendingPathComponent("index.json"), root: root)
-        let chosen = try select(image, from: index.manifests, root: root)
-        guard let digest = Digest(parsing: chosen.digest) else {
-            throw RegistryError.layout(root, "index.json names '\(chosen.digest)', which is not a sha256 digest")
-        }
-        if let type = chosen.mediaType, type == OCIMediaType.index || type == dockerManifestList {
-            throw RegistryError.layout(root, "image \(digest) is a multi-platform index; push one platform's "
-                                           + "manifest (pushing indexes is not supported yet)")
-        }
-        let manifestPath = blobPath(layout, digest)
-        let bytes: [UInt8]
+        let reader = OCILayoutReader(path: layout.path)
         do {
-            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: manifestPath)))
-        } catch {
-            throw RegistryError.layout(root, "the manifest blob \(digest) is missing (\(manifestPath))")
+            let read = try reader.image(tag: try tag(naming: image, in: reader))
+            let layers = read.layers.map { RegistryLayoutImage.Blob(digest: $0.digest, size: $0.size, path: $0.path) }
+            let config = RegistryLayoutImage.Blob(digest: read.configDigest, size: Int64(read.configBytes.count),
+                                                  path: reader.blobPath(read.configDigest))
+            return RegistryLayoutImage(manifestDigest: read.digest,
+                                       manifestMediaType: read.manifest.mediaType ?? OCIMediaType.manifest,
+                                       manifest: read.manifestBytes, blobs: deduplicated(layers + [config]))
+        } catch let error as ImageError {
+            throw RegistryError(.invalidLayout, error.description, cause: error)
         }
-        guard SHA256Hasher.digest(of: bytes) == digest else {
-            throw RegistryError.layout(root, "the manifest blob \(digest) does not match its digest; the layout "
-                                           + "is damaged, rebuild it")
-        }
-        let manifest: Manifest
-        do {
-            manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
-        } catch {
-            throw RegistryError.layout(root, "the manifest \(digest) is not an image manifest (no config or layers)")
-        }
-        let mediaType = manifest.mediaType ?? chosen.mediaType ?? OCIMediaType.manifest
-        guard mediaType == OCIMediaType.manifest || mediaType == dockerManifest else {
-            throw RegistryError.layout(root, "the manifest \(digest) has media type '\(mediaType)'; expected "
-                                           + "\(OCIMediaType.manifest) or \(dockerManifest)")
-        }
-        var blobs: [RegistryLayoutImage.Blob] = []
-        for descriptor in manifest.layers + [manifest.config] {
-            let blob = try checkedBlob(descriptor, layout: layout, root: root)
-            if !blobs.contains(where: { $0.digest == blob.digest }) { blobs.append(blob) }
-        }
-        return RegistryLayoutImage(manifestDigest: digest, manifestMediaType: mediaType, manifest: bytes, blobs: blobs)
     }
 
-    private static func select(_ image: String?, from manifests: [Descriptor], root: String) throws -> Descriptor {
-        let names = manifests.compactMap { $0.annotations?[refNameAnnotation] }
-        let available = names.isEmpty ? manifests.map(\.digest) : names
-        guard let image else {
-            guard manifests.count == 1 else {
-                throw RegistryError.layout(root, "index.json holds \(manifests.count) images; name one of: "
-                                               + available.joined(separator: ", "))
-            }
-            return manifests[0]
+    /// The tag under which `image` is listed: itself, or for a digest the ref.name of the
+    /// index entry with that digest (nil for the only, untagged image).
+    private static func tag(naming image: String?, in reader: OCILayoutReader) throws -> String? {
+        guard let image, let digest = Digest(parsing: image) else { return image }
+        let manifests = try reader.index().manifests
+        guard let entry = manifests.first(where: { $0.digest == digest }) else {
+            throw RegistryError(.invalidLayout, "the layout '\(reader.path)' lists no image \(digest) in index.json; "
+                                    + "it lists: " + manifests.map(\.digest.description).joined(separator: ", "))
         }
-        let match: Descriptor?
-        if let digest = Digest(parsing: image) {
-            match = manifests.first { Digest(parsing: $0.digest) == digest }
-        } else {
-            match = manifests.first { $0.annotations?[refNameAnnotation] == image }
+        if let name = entry.refName { return name }
+        guard manifests.count == 1 else {
+            throw RegistryError(.invalidLayout, "the image \(digest) in '\(reader.path)' has no tag in index.json; "
+                                    + "push it by tag, or from a layout that holds only it")
         }
-        guard let match else {
-            throw RegistryError.layout(root, "index.json has no image '\(image)'; it has: "
-                                           + (available.isEmpty ? "none" : available.joined(separator: ", ")))
-        }
-        return match
+        return nil
     }
 
-    private static func checkedBlob(_ descriptor: Descriptor, layout: URL, root: String) throws -> RegistryLayoutImage.Blob {
-        guard let digest = Digest(parsing: descriptor.digest) else {
-            throw RegistryError.layout(root, "the manifest names blob '\(descriptor.digest)', which is not a "
-                                           + "sha256 digest")
-        }
-        let path = blobPath(layout, digest)
-        let size: Int64
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
-        } catch {
-            throw RegistryError.layout(root, "blob \(digest) is missing (\(path))")
-        }
-        guard size == descriptor.size else {
-            throw RegistryError.layout(root, "blob \(digest) has \(size) bytes but the manifest says "
-                                           + "\(descriptor.size); the layout is damaged, rebuild it")
-        }
-        return RegistryLayoutImage.Blob(digest: digest, size: size, path: path)
-    }
-
-    static func blobPath(_ layout: URL, _ digest: Digest) -> String {
-        layout.appendingPathComponent("blobs/sha256/" + digest.hex).path
-    }
-
-    private static func decode<T: Decodable>(_ type: T.Type, at url: URL, root: String) throws -> T {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw RegistryError.layout(root, "cannot read \(url.lastPathComponent): \(error.localizedDescription)")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch {
-            throw RegistryError.layout(root, "\(url.lastPathComponent) is not a valid OCI index: \(error)")
-        }
+    private static func deduplicated(_ blobs: [RegistryLayoutImage.Blob]) -> [RegistryLayoutImage.Blob] {
+        var seen = Set<Digest>()
+        return blobs.filter { seen.insert($0.digest).inserted }
     }
 }

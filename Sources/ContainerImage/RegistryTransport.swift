@@ -71,6 +71,10 @@ final class RegistryTransport: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(options.connectTimeout),
                                       read: .seconds(options.readTimeout))
+        // A refused connection fails at once, not after connect attempts until the timeout:
+        // a registry that is not running is a mistake to report, and resets and timeouts
+        // are retried below, per request, with back-off.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.registry = registry
         self.baseURL = (RegistryTransport.usesPlainHTTP(registry, insecure: options.insecure) ? "http://" : "https://")
@@ -186,9 +190,9 @@ final class RegistryTransport: Sendable {
             return RegistryResponse(status: Int(response.status.code), headers: response.headers, body: body)
         } catch let error as RegistryError {
             throw error  // the body factory could not read the blob file
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
+            // async-http-client reports a cancelled task as its own error; it is no fault of the registry.
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw RegistryConnectionFailure(error)
         }
     }

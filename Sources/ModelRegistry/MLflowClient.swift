@@ -66,9 +66,9 @@ struct MLflowClient: Sendable {
                                           as type: Response.Type = Response.self) async throws(RegistryError) -> Response? {
         do {
             return try await get(path, query, as: type)
-        } catch let error where error.cause is Failure {
-            let failure = error.cause as! Failure  // checked by the pattern
-            if failure.status == 404 || failure.errorCode == "RESOURCE_DOES_NOT_EXIST"
+        } catch {
+            if let failure = error.cause as? Failure,
+               failure.status == 404 || failure.errorCode == "RESOURCE_DOES_NOT_EXIST"
                 || (failure.errorCode == "INVALID_PARAMETER_VALUE" && failure.message.contains("not found")) {
                 return nil
             }

@@ -8,7 +8,7 @@ public enum BuiltinKinds {
         var registry = KindRegistry.core
         registry.register(ValidateKind())
         registry.register(SerializeKind())
-        registry.register(ContainerizeKind())
+        registry.register(ContainerizeKind.withRegistryClient)
         registry.register(RegisterKind())
         return registry
     }

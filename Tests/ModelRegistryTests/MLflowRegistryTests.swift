@@ -97,9 +97,7 @@ struct MLflowRegistryTests {
         let port = try MLflowServer.freePort()
         let registry = try MLflowModelRegistry(trackingURI: "http://127.0.0.1:\(port)/", token: nil, tokenSource: nil,
                                                historyPath: folder.file("mlpipe.db"))
-        let started = ContinuousClock.now
         let error = await #expect(throws: RegistryError.self) { try await registry.register(registration(package: 1)) }
-        #expect(ContinuousClock.now - started < .seconds(10), "a refused connection is reported at once")
         #expect(error?.code == .unreachable)
         #expect(error?.message.hasPrefix("cannot reach the MLflow tracking server at http://127.0.0.1:\(port) ") == true)
         #expect(error?.remedy == "check that the server runs and that tracking_uri is right (scheme, host and port)")

@@ -59,7 +59,9 @@ struct LocalProcessExecutorTests {
         #expect(registry.stopAllNow().map(\.stageName) == ["stubborn"])
         let outcome = try await task.value
         #expect(outcome == .cancelled)
-        #expect(ContinuousClock.now - stoppedAt < .seconds(5), "SIGKILL, not the 60 s grace period")
+        // Against the 60 s grace period, with room for a loaded machine (8 s was seen
+        // with the whole suite and two mlflow servers on 2 cores).
+        #expect(ContinuousClock.now - stoppedAt < .seconds(30), "SIGKILL, not the 60 s grace period")
         #expect(!isAlive(main))
         try await waitUntil("the background child \(child) to be gone") { !isAlive(child) }
         #expect(registry.running.isEmpty)

@@ -113,6 +113,6 @@ struct PruneTests {
         let applied = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
-        #expect(applied.last == "v3 run.pruned_at")
+        #expect(applied.contains("v3 run.pruned_at"))
     }
 }

@@ -1,8 +1,11 @@
 import Foundation
+import PipelineEngine
 import PipelineSpec
+import StageKinds
 import Testing
 
-/// The example pipelines the repository ships must always load.
+/// The example pipelines the repository ships must always load, with the kinds mlpipe
+/// ships (so that every `with:` of the example is checked against its real settings).
 @Suite("repository pipelines")
 struct RepositoryPipelineTests {
     /// `pipelines/` of the checkout this test file belongs to (symlinks resolved, so it
@@ -14,13 +17,26 @@ struct RepositoryPipelineTests {
     @Test("pipelines/iris.yaml loads, with its stages in order")
     func iris() throws {
         let path = Self.folder.appendingPathComponent("iris.yaml").path
-        let pipeline = try PipelineLoader.load(path: path, displayPath: "pipelines/iris.yaml", kinds: testKinds,
-                                                secretProviders: testSecretProviders)
+        let pipeline = try PipelineLoader.load(path: path, displayPath: "pipelines/iris.yaml", kinds: Self.kinds,
+                                                secretProviders: ["env", "file"])
         #expect(pipeline.name == "iris")
         #expect(pipeline.topologicalOrder.first == "prepare")
         let export = try #require(pipeline.stage(named: "export"))
         #expect(export.dependencies.contains("train"))
         #expect(pipeline.upstream(of: ["export"]).isSuperset(of: ["prepare", "train", "evaluate"]))
+        #expect(pipeline.topologicalOrder.last == "register")
+        #expect(pipeline.upstream(of: ["register"]).isSuperset(of: ["validate", "package", "image"]))
+    }
+
+    static let kinds = BuiltinKinds.registry().schemas
+
+    func lint(_ yaml: String, file: String) -> [String] {
+        do {
+            _ = try PipelineLoader.parse(source: yaml, file: file, kinds: Self.kinds, secretProviders: ["env", "file"])
+            return []
+        } catch {
+            return error.diagnostics.map(\.rendered)
+        }
     }
 
     @Test("a typo inside a folded multi-line run: is reported on its own line and column")
