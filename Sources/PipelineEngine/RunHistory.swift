@@ -160,7 +160,8 @@ public struct RunHistory: Sendable {
 
     /// The log files of a run's stages (one stage, or all that have a log), in order.
     /// A cached stage's log is the one of the run that made its result.
-    public func logs(_ reference: String, stage: String?) async throws(EngineError) -> [(stage: String, path: String)] {
+    /// `madeBy` is the run whose log it is, when that is another run (a cached stage).
+    public func logs(_ reference: String, stage: String?) async throws(EngineError) -> [(stage: String, path: String, madeBy: Int64?)] {
         let details = try await details(reference)
         if let stage {
             guard let record = details.stages.first(where: { $0.name == stage }) else {
@@ -168,15 +169,15 @@ public struct RunHistory: Sendable {
                 throw EngineError(.definition, "run #\(details.run.id!) has no stage '\(stage)'"
                     + (Suggestions.closest(to: stage, in: names).map { "; did you mean '\($0)'?" } ?? " (stages: \(names.joined(separator: ", ")))"))
             }
-            if let path = record.logPath { return [(stage, path)] }
+            if let path = record.logPath { return [(stage, path, nil)] }
             // A cached stage ran in the run it came from: that run's log is its log.
             if let origin = record.cachedFrom, origin != details.run.id,
                let made = try await stages(ofRun: origin).first(where: { $0.name == stage }), let path = made.logPath {
-                return [(stage, path)]
+                return [(stage, path, origin)]
             }
             throw EngineError(.definition, "stage '\(stage)' of run #\(details.run.id!) has no log: it was \(record.status.rawValue)\(record.cachedFrom.map { " (see run #\($0))" } ?? "")")
         }
-        return details.stages.compactMap { record in record.logPath.map { (record.name, $0) } }
+        return details.stages.compactMap { record in record.logPath.map { (record.name, $0, nil) } }
     }
 
     func objectFields(_ json: String) -> [String: String] {

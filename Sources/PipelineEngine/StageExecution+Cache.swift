@@ -139,8 +139,13 @@ struct RunExplainer: Sendable {
         let last: StageRecord?
         let attempt: StageRecord?
         do {
-            last = try await history.lastResult(pipeline: pipeline, stage: stage, excludingRun: excludingRun)
             attempt = try await history.lastAttempt(pipeline: pipeline, stage: stage, excludingRun: excludingRun)
+            // The newest attempt is usually the last result itself: one query, not two.
+            if let attempt, attempt.status == .succeeded || attempt.status == .cached, attempt.keyComponentsJSON != nil {
+                last = attempt
+            } else {
+                last = try await history.lastResult(pipeline: pipeline, stage: stage, excludingRun: excludingRun)
+            }
         } catch {
             // Only the explanation is lost: the stage runs either way.
             return "no cached result for its key (its history cannot be read: \(error.reason))"

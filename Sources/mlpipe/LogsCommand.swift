@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import PipelineEngine
-import RunStore
 
 /// `mlpipe logs RUN [STAGE]`: a run's stage logs (masked when written).
 struct LogsCommand: AsyncParsableCommand {
@@ -21,11 +20,10 @@ struct LogsCommand: AsyncParsableCommand {
         }
         let logs = try await history.logs(String(id), stage: stage)
         let console = Console.shared
-        if let stage, let cached = try await history.details(String(id)).stages.first(where: { $0.name == stage }),
-           cached.status == .cached, let origin = cached.cachedFrom {
-            console.error("mlpipe: \(stage) was cached in run #\(id); this is the log of run #\(origin), which made its result")
-        }
-        for (name, path) in logs {
+        for (name, path, madeBy) in logs {
+            if let madeBy {
+                console.error("mlpipe: \(name) was cached in run #\(id); this is the log of run #\(madeBy), which made its result")
+            }
             if stage == nil { console.out(console.paint("==> \(name) <==", .bold)) }
             guard let data = FileManager.default.contents(atPath: path) else {
                 console.error("mlpipe: the log of \(name) is gone (\(path))")
