@@ -154,6 +154,16 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
+    def log_with(self, needle: str, deadline: float = 10) -> str:
+        """The log once it holds `needle`: the access line is written after the response
+        is sent, so a client can read the log before its own request's line is there."""
+        end = time.monotonic() + deadline
+        text = self.log()
+        while needle not in text and time.monotonic() < end:
+            time.sleep(0.02)
+            text = self.log()
+        return text
+
     def stop(self, timeout: float = 20) -> int:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM)
