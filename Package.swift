@@ -86,9 +86,15 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
+        // Deploy targets (a local process, Kubernetes and Knative manifests) and smoke tests.
+        .target(name: "Deployment", dependencies: [
+            "Canonical",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["README.md"]),
         // 5. Adapters from capabilities to the engine's StageKind protocol.
         .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats", "ModelPackage",
-                                                   "ContainerImage", "ModelRegistry"],
+                                                   "ContainerImage", "ModelRegistry", "Deployment"],
                 exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
@@ -106,6 +112,7 @@ let package = Package(
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["Deployment"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe"]),
     ]
