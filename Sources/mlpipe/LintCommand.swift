@@ -19,6 +19,7 @@ struct LintCommand: AsyncParsableCommand {
             } else {
                 failed = true
                 for diagnostic in result.diagnostics { console.error(diagnostic.rendered) }
+                GitHubActions.current.emit(result.diagnostics.map(GitHubActions.annotation), json: false)
             }
         }
         if failed { throw ExitCode(2) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PipelineEngine
+import PipelineSpec
 
 /// The `mlpipe` command: parses arguments, calls one library entry point, renders.
 @main
@@ -31,8 +32,10 @@ struct MLPipe: AsyncParsableCommand {
     /// Runs the command line's command and returns its exit status.
     static func runCommand() async -> Int32 {
         if VersionFastPath.handle(CommandLine.arguments) { return 0 }
+        var wantsJSON = false
         do {
             var command = try parseAsRoot()
+            wantsJSON = (command as? JSONReporting)?.json ?? false
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -40,7 +43,12 @@ struct MLPipe: AsyncParsableCommand {
             }
             return 0
         } catch let error as EngineError {
-            Console.shared.error(render(error))
+            if wantsJSON {
+                Console.shared.out(jsonError(error).canonicalJSON())
+            } else {
+                Console.shared.error(render(error))
+            }
+            GitHubActions.current.emit(error.diagnostics.map(GitHubActions.annotation), json: wantsJSON)
             return error.category == .definition ? 2 : 3
         } catch let exit as ExitCode {
             return exit.rawValue
@@ -57,6 +65,23 @@ struct MLPipe: AsyncParsableCommand {
         }
     }
 
+    /// An error as the one JSON object a `--json` command prints instead of its output:
+    /// `{"error": {"category", "exitCode", "message", "diagnostics": [{file, line, column, message}]}}`.
+    static func jsonError(_ error: EngineError) -> Value {
+        let category = switch error.category {
+        case .definition: "definition"
+        case .environment: "environment"
+        case .internal: "internal"
+        }
+        let diagnostics: [Value] = error.diagnostics.map { diagnostic in
+            .object(["file": .string(diagnostic.location.file), "line": .int(diagnostic.location.line),
+                     "column": .int(diagnostic.location.column), "message": .string(diagnostic.message)])
+        }
+        return .object(["error": .object(["category": .string(category),
+                                          "exitCode": .int(error.category == .definition ? 2 : 3),
+                                          "message": .string(error.message), "diagnostics": .array(diagnostics)])])
+    }
+
     static func render(_ error: EngineError) -> String {
         if !error.diagnostics.isEmpty {
             return error.diagnostics.map(\.rendered).joined(separator: "\n")
@@ -64,6 +89,18 @@ struct MLPipe: AsyncParsableCommand {
         return "mlpipe: error: " + error.message
     }
 }
+
+/// A command with a `--json` flag: its errors are printed as JSON too.
+protocol JSONReporting {
+    var json: Bool { get }
+}
+
+extension RunCommand: JSONReporting {}
+extension StatusCommand: JSONReporting {}
+extension RerunCommand: JSONReporting {}
+extension RunsCommand.List: JSONReporting {}
+extension RunsCommand.Show: JSONReporting {}
+extension RunsCommand.Diff: JSONReporting {}
 
 /// Options shared by the commands that open a repository's workspace.
 struct WorkspaceOptions: ParsableArguments {

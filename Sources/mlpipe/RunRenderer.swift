@@ -7,9 +7,28 @@ import RunStore
 struct RunRenderer: Sendable {
     var json: Bool
     var console: Console = .shared
+    var actions: GitHubActions = .current
 
     func handle(_ event: RunEvent) {
         json ? renderJSON(event) : renderText(event)
+        annotate(event)
+    }
+
+    /// Under GitHub Actions: an annotation per failed stage and per warning, and the step
+    /// summary when the run ends.
+    func annotate(_ event: RunEvent) {
+        guard actions.enabled else { return }
+        switch event {
+        case .stageFinished(let summary) where summary.status == .failed:
+            actions.emit([GitHubActions.annotation(level: "error", title: "mlpipe: stage \(summary.name) failed",
+                                                   message: summary.error ?? "failed")], json: json)
+        case .stageWarning(let stage, let message, _):
+            actions.emit([GitHubActions.annotation(level: "warning", title: "mlpipe: stage \(stage)", message: message)], json: json)
+        case .runFinished(let report):
+            actions.writeSummary(of: report)
+        default:
+            break
+        }
     }
 
     func renderText(_ event: RunEvent) {

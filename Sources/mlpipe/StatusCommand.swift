@@ -15,6 +15,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Exit 1 when a run would execute any stage (0 when up to date), as `git diff --exit-code`.")
+    var exitCode = false
+
     @OptionGroup var workspace: WorkspaceOptions
 
     func run() async throws {
@@ -33,6 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
                                       "branch": JSONOutput.string(report.branch), "dirty": .bool(report.dirty),
                                       "dirtyPaths": .array(report.dirtyPaths.map { .string($0) }),
                                       "stages": .array(stages)]).canonicalJSON())
+            try exitIfStale(report)
             return
         }
         var head = "\(report.pipeline) at \(report.commit.prefix(7))"
@@ -51,5 +55,12 @@ struct StatusCommand: AsyncParsableCommand {
         var summary = n == 0 ? "up to date: a run would execute nothing" : "\(n) of \(report.stages.count) stages would run"
         if maybe > 0 { summary += ", \(maybe) more may run (if the outputs they use change)" }
         console.out(summary)
+        try exitIfStale(report)
+    }
+
+    /// With --exit-code, exit 1 when any stage would or may run. A stage that may run
+    /// always has an upstream stage that certainly runs, so "may" is counted too.
+    private func exitIfStale(_ report: StatusReport) throws {
+        if exitCode && report.stages.contains(where: \.willRun) { throw ExitCode(1) }
     }
 }

@@ -117,6 +117,8 @@ func childEnvironment(_ env: [String: String]) -> [String: String] {
     environment["NO_COLOR"] = "1"
     environment.removeValue(forKey: "MLPIPE_WORKSPACE")
     environment.removeValue(forKey: "CI")
+    environment.removeValue(forKey: "GITHUB_ACTIONS")
+    environment.removeValue(forKey: "GITHUB_STEP_SUMMARY")
     for (key, value) in env { environment[key] = value }
     return environment
 }
