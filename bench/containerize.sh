@@ -9,6 +9,11 @@
 # so its times include the engine (planning, the run record, storing the layout output).
 # The stage's own log says how long each layer took.
 #
+# Usage: bench/containerize.sh [RESULTS_TSV [NOTES]]
+# With RESULTS_TSV (bench/run.sh's results file), rows are appended in table.py's format
+# (build against the floor, rebuild against its 1 s target), and with NOTES the peak
+# memory lines.
+#
 # Environment:
 #   MLPIPE_BIN        the binary (default .build/release/mlpipe)
 #   BENCH_MODEL_MIB   the model's size (default 1024)
@@ -106,9 +111,24 @@ time_v gzip "$ML" run bench --param compression=gzip
 gzip_wall=$WALL gzip_rss=$RSS
 echo "mlpipe   containerize (gzip -1 forced)   ${gzip_wall} s   ${gzip_rss} MiB"
 
-python3 - "$floor_wall" "$auto_wall" "$gzip_wall" "$rebuild_wall" "$auto_rss" "$gzip_rss" <<'PY'
+python3 - "$floor_wall" "$auto_wall" "$gzip_wall" "$rebuild_wall" "$auto_rss" "$gzip_rss" "$floor_rss" \
+    "$rebuild_rss" "$MIB" "${1:-}" "${2:-}" <<'PY'
 import sys
-floor, auto, gzip, rebuild, auto_rss, gzip_rss = map(float, sys.argv[1:])
+floor, auto, gzip, rebuild, auto_rss, gzip_rss, floor_rss, rebuild_rss = map(float, sys.argv[1:9])
+mib, tsv, notes = sys.argv[9], sys.argv[10], sys.argv[11]
+peak = max(auto_rss, gzip_rss, rebuild_rss)
 print(f"ratios: auto/floor {auto / floor:.2f} (target <= 1.5), gzip/floor {gzip / floor:.2f}, "
-      f"rebuild {rebuild:.2f} s (target < 1), peak memory {max(auto_rss, gzip_rss):.0f} MiB (target < 100)")
+      f"rebuild {rebuild:.2f} s (target < 1), peak memory {peak:.0f} MiB (target < 100)")
+size = "1 GiB" if mib == "1024" else f"{mib} MiB"
+floor_name = "tar | gzip -1 | sha256sum"
+if tsv:
+    with open(tsv, "a") as f:
+        f.write(f"8. containerize a {size} model (whole mlpipe run)\t{auto:.6f}\t{floor_name}\t{floor:.6f}\tatmost\t1.5\t-\t-\n")
+        f.write(f"8. the same, gzip -1 forced\t{gzip:.6f}\t{floor_name}\t{floor:.6f}\tratio\t-\t-\t-\n")
+        f.write(f"8. rebuild, model unchanged (whole mlpipe run)\t{rebuild:.6f}\t-\t-\tunder\t1000\t-\t-\n")
+if notes:
+    with open(notes, "a") as f:
+        f.write(f"8. peak memory: containerize {auto_rss:.0f} MiB (gzip forced {gzip_rss:.0f}, rebuild "
+                f"{rebuild_rss:.0f}), {floor_name} {floor_rss:.0f} MiB; target under 100 MiB: "
+                f"{'yes' if peak < 100 else 'MISSED'}\n")
 PY

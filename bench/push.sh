@@ -14,6 +14,10 @@
 # used, with a warning, when there is no release one). In hook mode the bundle's own
 # footprint is measured too (a push of an image with an empty file), since it loads every test module.
 #
+# Usage: bench/push.sh [RESULTS_TSV [NOTES]]
+# With RESULTS_TSV (bench/run.sh's results file), rows are appended in table.py's format
+# (push against skopeo copy), and with NOTES the peak memory and second-push lines.
+#
 # Environment:
 #   MLPIPE_BIN        the binary (default .build/release/mlpipe)
 #   MLPIPE_TESTS      the test bundle for hook mode (default .build/release/…xctest, else debug)
@@ -169,10 +173,11 @@ if [ $MODE = hook ]; then
 fi
 
 python3 - "$baseline" "${skopeo_walls[*]}" "${skopeo_rss[*]}" "${ours_walls[*]}" "${ours_rss[*]}" \
-    "${again_walls[*]}" <<'PY'
+    "${again_walls[*]}" "$MIB" "$MODE" "${1:-}" "${2:-}" <<'PY'
 import statistics, sys
 baseline = sys.argv[1]
 sw, sr, ow, orss, aw = ([float(x) for x in a.split()] for a in sys.argv[2:7])
+mib, mode, tsv, notes = sys.argv[7:11]
 m = statistics.median
 print(f"skopeo copy       {m(sw):7.2f} s   peak {max(sr):6.1f} MiB")
 print(f"mlpipe push       {m(ow):7.2f} s   peak {max(orss):6.1f} MiB")
@@ -182,4 +187,14 @@ if baseline != "-":
           f"{max(orss) - float(baseline):+.1f} MiB")
 print(f"ratios: mlpipe/skopeo wall {m(ow) / m(sw):.2f} (target <= 1), "
       f"peak memory {max(orss):.0f} MiB (target < 100)")
+size = "1 GiB" if mib == "1024" else f"{mib} MiB"
+how = "mlpipe image push" if mode == "cli" else "mlpipe push (test hook)"
+if tsv:
+    with open(tsv, "a") as f:
+        f.write(f"9. push a {size} layer to docker-registry ({how})\t{m(ow):.6f}\tskopeo copy\t{m(sw):.6f}\tatmost\t1\t-\t-\n")
+        f.write(f"9. push again, every blob present\t{m(aw):.6f}\tskopeo copy (first push)\t{m(sw):.6f}\tratio\t-\t-\t-\n")
+if notes:
+    with open(notes, "a") as f:
+        f.write(f"9. peak memory of the push: mlpipe {max(orss):.0f} MiB, skopeo copy {max(sr):.0f} MiB; target under "
+                f"100 MiB: {'yes' if max(orss) < 100 else 'MISSED'} (medians of {len(ow)} rounds, each on a fresh registry)\n")
 PY
