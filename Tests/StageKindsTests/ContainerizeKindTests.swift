@@ -201,6 +201,6 @@ struct ContainerizeKindTests {
     @Test("containerize is registered with its results")
     func registered() throws {
         let registered = try #require(BuiltinKinds.registry().kinds["containerize"])
-        #expect(registered.schema.results.sorted() == ["digest", "reference"])
+        #expect(registered.schema.results.sorted() == ["baseDigest", "digest", "reference"])
     }
 }
