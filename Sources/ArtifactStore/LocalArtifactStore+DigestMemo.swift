@@ -65,8 +65,9 @@ extension LocalArtifactStore {
         if rename(temporary, memo) != 0 { unlink(temporary) }
     }
 
-    /// Removes the memo entries whose object is not in `kept`; part of garbage collection.
-    func sweepMemo(keeping kept: Set<Digest>) throws(StoreError) {
+    /// Removes the memo entries whose object is not in `kept`, counting the space in
+    /// `ledger`; part of garbage collection.
+    func sweepMemo(keeping kept: Set<Digest>, into ledger: inout LinkLedger) throws(StoreError) {
         var info = stat()
         guard lstat(memoFolder, &info) == 0 else { return }
         for prefix in try FileSystem.names(in: memoFolder) where prefix.utf8.count == 2 {
@@ -75,9 +76,10 @@ extension LocalArtifactStore {
                 let path = folder + "/" + name
                 let digest = (try? FileSystem.readAll(path)).flatMap { Digest(parsing: String(decoding: $0, as: UTF8.self)) }
                 if let digest, kept.contains(digest) { continue }
-                guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.system("delete the memo entry", path) }
+                try SpaceReclaimer.remove(path, into: &ledger)
             }
-            rmdir(folder)  // only succeeds when empty
+            // Only succeeds when empty.
+            if lstat(folder, &info) == 0 && rmdir(folder) == 0 { ledger.freedFolder(info) }
         }
     }
 

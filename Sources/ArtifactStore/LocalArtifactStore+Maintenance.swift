@@ -129,7 +129,7 @@ extension LocalArtifactStore {
             if lstat(folder, &info) == 0 && rmdir(folder) == 0 { ledger.freedFolder(info) }
         }
 
-        try sweepMemo(keeping: kept)
+        try sweepMemo(keeping: kept, into: &ledger)
 
         let space = ledger.total
         return GCReport(removed: removed, freedBytes: space.freedBytes, kept: remaining,
