@@ -9,6 +9,11 @@
 # so its times include the engine (planning, the run record, storing the layout output).
 # The stage's own log says how long each layer took.
 #
+# Usage: bench/containerize.sh [RESULTS_TSV [NOTES]]
+# With RESULTS_TSV (bench/run.sh's results file), rows are appended in table.py's format
+# (build against the floor, rebuild against its 1 s target), and with NOTES the peak
+# memory lines.
+#
 # Environment:
 #   MLPIPE_BIN        the binary (default .build/release/mlpipe)
 #   BENCH_MODEL_MIB   the model's size (default 1024)
@@ -71,7 +76,7 @@ git -C "$repo" init -q
 git -C "$repo" add pipelines
 git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm bench
 
-# time_v NAME COMMAND…: runs it under GNU time; sets WALL (s) and RSS (MiB).
+# time_v NAME COMMAND…: runs it under GNU time; sets WALL (s), RSS (MiB) and CPU (user + system, s).
 time_v() {
     local name=$1; shift
     /usr/bin/time -v -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>&1 || {
@@ -79,23 +84,24 @@ time_v() {
     WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
         for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/$name.time")
     RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$TMP/$name.time")
+    CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$TMP/$name.time")
 }
 
 sync
 echo "== ${MIB} MiB model ($MODEL), base $BASE"
 time_v floor sh -c "tar cf - -C '$TMP' package | gzip -1 | sha256sum"
-floor_wall=$WALL floor_rss=$RSS
-echo "floor    tar | gzip -1 | sha256sum       ${floor_wall} s   ${floor_rss} MiB"
+floor_wall=$WALL floor_rss=$RSS floor_cpu=$CPU
+echo "floor    tar | gzip -1 | sha256sum       ${floor_wall} s   ${floor_rss} MiB   cpu ${floor_cpu} s"
 
 cd "$repo"
 time_v auto "$ML" run bench
-auto_wall=$WALL auto_rss=$RSS
-echo "mlpipe   containerize (auto)             ${auto_wall} s   ${auto_rss} MiB"
+auto_wall=$WALL auto_rss=$RSS auto_cpu=$CPU
+echo "mlpipe   containerize (auto)             ${auto_wall} s   ${auto_rss} MiB   cpu ${auto_cpu} s"
 grep -h "layer model package" "$repo"/workspace/runs/*/containerize.log 2>/dev/null | tail -n 1 | sed 's/^/         /' || true
 
 time_v rebuild "$ML" run bench --force containerize
-rebuild_wall=$WALL rebuild_rss=$RSS
-echo "mlpipe   rebuild, model unchanged        ${rebuild_wall} s   ${rebuild_rss} MiB"
+rebuild_wall=$WALL rebuild_rss=$RSS rebuild_cpu=$CPU
+echo "mlpipe   rebuild, model unchanged        ${rebuild_wall} s   ${rebuild_rss} MiB   cpu ${rebuild_cpu} s"
 # Where the rebuild's time goes: the stage's own work (layers reused, layout written)
 # against the whole stage as the engine reports it (which also stores the layout).
 last_log=$(ls -t "$repo"/workspace/runs/*/containerize.log | head -n 1)
@@ -103,12 +109,28 @@ grep -h "^image " "$last_log" | sed 's/^/         /' || true
 grep -h "containerize *succeeded" "$TMP/rebuild.out" | sed 's/^/         engine: /' || true
 
 time_v gzip "$ML" run bench --param compression=gzip
-gzip_wall=$WALL gzip_rss=$RSS
-echo "mlpipe   containerize (gzip -1 forced)   ${gzip_wall} s   ${gzip_rss} MiB"
+gzip_wall=$WALL gzip_rss=$RSS gzip_cpu=$CPU
+echo "mlpipe   containerize (gzip -1 forced)   ${gzip_wall} s   ${gzip_rss} MiB   cpu ${gzip_cpu} s"
 
-python3 - "$floor_wall" "$auto_wall" "$gzip_wall" "$rebuild_wall" "$auto_rss" "$gzip_rss" <<'PY'
+python3 - "$floor_wall" "$auto_wall" "$gzip_wall" "$rebuild_wall" "$auto_rss" "$gzip_rss" "$floor_rss" \
+    "$rebuild_rss" "$floor_cpu" "$auto_cpu" "$gzip_cpu" "$rebuild_cpu" "$MIB" "${1:-}" "${2:-}" <<'PY'
 import sys
-floor, auto, gzip, rebuild, auto_rss, gzip_rss = map(float, sys.argv[1:])
+floor, auto, gzip, rebuild, auto_rss, gzip_rss, floor_rss, rebuild_rss = map(float, sys.argv[1:9])
+floor_cpu, auto_cpu, gzip_cpu, rebuild_cpu = sys.argv[9:13]
+mib, tsv, notes = sys.argv[13], sys.argv[14], sys.argv[15]
+peak = max(auto_rss, gzip_rss, rebuild_rss)
 print(f"ratios: auto/floor {auto / floor:.2f} (target <= 1.5), gzip/floor {gzip / floor:.2f}, "
-      f"rebuild {rebuild:.2f} s (target < 1), peak memory {max(auto_rss, gzip_rss):.0f} MiB (target < 100)")
+      f"rebuild {rebuild:.2f} s (target < 1), peak memory {peak:.0f} MiB (target < 100)")
+size = "1 GiB" if mib == "1024" else f"{mib} MiB"
+floor_name = "tar | gzip -1 | sha256sum"
+if tsv:
+    with open(tsv, "a") as f:
+        f.write(f"8. containerize a {size} model (whole mlpipe run)\t{auto:.6f}\t{floor_name}\t{floor:.6f}\tatmost\t1.5\t{auto_cpu}\t{floor_cpu}\n")
+        f.write(f"8. the same, gzip -1 forced\t{gzip:.6f}\t{floor_name}\t{floor:.6f}\tratio\t-\t{gzip_cpu}\t{floor_cpu}\n")
+        f.write(f"8. rebuild, model unchanged (whole mlpipe run)\t{rebuild:.6f}\t-\t-\tunder\t1000\t{rebuild_cpu}\t-\n")
+if notes:
+    with open(notes, "a") as f:
+        f.write(f"8. peak memory: containerize {auto_rss:.0f} MiB (gzip forced {gzip_rss:.0f}, rebuild "
+                f"{rebuild_rss:.0f}), {floor_name} {floor_rss:.0f} MiB; target under 100 MiB: "
+                f"{'yes' if peak < 100 else 'MISSED'}\n")
 PY

@@ -14,6 +14,10 @@
 # used, with a warning, when there is no release one). In hook mode the bundle's own
 # footprint is measured too (a push of an image with an empty file), since it loads every test module.
 #
+# Usage: bench/push.sh [RESULTS_TSV [NOTES]]
+# With RESULTS_TSV (bench/run.sh's results file), rows are appended in table.py's format
+# (push against skopeo copy), and with NOTES the peak memory and second-push lines.
+#
 # Environment:
 #   MLPIPE_BIN        the binary (default .build/release/mlpipe)
 #   MLPIPE_TESTS      the test bundle for hook mode (default .build/release/…xctest, else debug)
@@ -119,7 +123,7 @@ push_cmd() {
     fi
 }
 
-# time_v NAME COMMAND…: runs it under GNU time; sets WALL (s) and RSS (MiB).
+# time_v NAME COMMAND…: runs it under GNU time; sets WALL (s), RSS (MiB) and CPU (user + system, s).
 time_v() {
     local name=$1; shift
     /usr/bin/time -v -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>&1 || {
@@ -127,6 +131,7 @@ time_v() {
     WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
         for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/$name.time")
     RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$TMP/$name.time")
+    CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$TMP/$name.time")
 }
 
 # check_pushed REPO: skopeo must see our manifest digest there.
@@ -137,24 +142,24 @@ check_pushed() {
 }
 
 echo "== push of a $MIB MiB layer ($(du -sh "$LAYOUT" | cut -f1) layout), $ROUNDS rounds, mlpipe by $MODE${TESTS:+ ($TESTS)}"
-skopeo_walls=() skopeo_rss=() ours_walls=() ours_rss=() again_walls=() again_rss=()
+skopeo_walls=() skopeo_rss=() ours_walls=() ours_rss=() again_walls=() again_rss=() skopeo_cpu=() ours_cpu=()
 for ((round = 1; round <= ROUNDS; round++)); do
     sync
     start_registry
     time_v "skopeo-$round" skopeo copy --dest-tls-verify=false "oci:$LAYOUT:$TAG" "docker://127.0.0.1:$PORT/bench/skopeo:$TAG"
     check_pushed bench/skopeo
-    skopeo_walls+=("$WALL") skopeo_rss+=("$RSS")
+    skopeo_walls+=("$WALL") skopeo_rss+=("$RSS") skopeo_cpu+=("$CPU")
 
     sync
     start_registry
     push_cmd "$LAYOUT" "127.0.0.1:$PORT/bench/mlpipe:$TAG"
     time_v "mlpipe-$round" "${CMD[@]}"
     check_pushed bench/mlpipe
-    ours_walls+=("$WALL") ours_rss+=("$RSS")
+    ours_walls+=("$WALL") ours_rss+=("$RSS") ours_cpu+=("$CPU")
 
     time_v "again-$round" "${CMD[@]}"
     again_walls+=("$WALL") again_rss+=("$RSS")
-    echo "round $round: skopeo ${skopeo_walls[-1]} s ${skopeo_rss[-1]} MiB | mlpipe ${ours_walls[-1]} s ${ours_rss[-1]} MiB | again ${again_walls[-1]} s"
+    echo "round $round: skopeo ${skopeo_walls[-1]} s ${skopeo_rss[-1]} MiB cpu ${skopeo_cpu[-1]} s | mlpipe ${ours_walls[-1]} s ${ours_rss[-1]} MiB cpu ${ours_cpu[-1]} s | again ${again_walls[-1]} s"
 done
 stop_registry
 
@@ -169,10 +174,11 @@ if [ $MODE = hook ]; then
 fi
 
 python3 - "$baseline" "${skopeo_walls[*]}" "${skopeo_rss[*]}" "${ours_walls[*]}" "${ours_rss[*]}" \
-    "${again_walls[*]}" <<'PY'
+    "${again_walls[*]}" "${skopeo_cpu[*]}" "${ours_cpu[*]}" "$MIB" "$MODE" "${1:-}" "${2:-}" <<'PY'
 import statistics, sys
 baseline = sys.argv[1]
-sw, sr, ow, orss, aw = ([float(x) for x in a.split()] for a in sys.argv[2:7])
+sw, sr, ow, orss, aw, sc, oc = ([float(x) for x in a.split()] for a in sys.argv[2:9])
+mib, mode, tsv, notes = sys.argv[9:13]
 m = statistics.median
 print(f"skopeo copy       {m(sw):7.2f} s   peak {max(sr):6.1f} MiB")
 print(f"mlpipe push       {m(ow):7.2f} s   peak {max(orss):6.1f} MiB")
@@ -182,4 +188,14 @@ if baseline != "-":
           f"{max(orss) - float(baseline):+.1f} MiB")
 print(f"ratios: mlpipe/skopeo wall {m(ow) / m(sw):.2f} (target <= 1), "
       f"peak memory {max(orss):.0f} MiB (target < 100)")
+size = "1 GiB" if mib == "1024" else f"{mib} MiB"
+how = "mlpipe image push" if mode == "cli" else "mlpipe push (test hook)"
+if tsv:
+    with open(tsv, "a") as f:
+        f.write(f"9. push a {size} layer to docker-registry ({how})\t{m(ow):.6f}\tskopeo copy\t{m(sw):.6f}\tatmost\t1\t{statistics.mean(oc):.6f}\t{statistics.mean(sc):.6f}\n")
+        f.write(f"9. push again, every blob present\t{m(aw):.6f}\tskopeo copy (first push)\t{m(sw):.6f}\tratio\t-\t-\t-\n")
+if notes:
+    with open(notes, "a") as f:
+        f.write(f"9. peak memory of the push: mlpipe {max(orss):.0f} MiB, skopeo copy {max(sr):.0f} MiB; target under "
+                f"100 MiB: {'yes' if max(orss) < 100 else 'MISSED'} (medians of {len(ow)} rounds, each on a fresh registry)\n")
 PY

@@ -17,7 +17,8 @@
 #   BENCH_RUN_COUNT    runs in the store of case 5 (default 100000)
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
-#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving)
+#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving
+#                      containerize push)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -249,6 +250,18 @@ case_serving() {
     bash "$BENCH_DIR/serving.sh" "$RESULTS_TSV"
 }
 
+# ---- 8: containerize a 1 GiB model (bench/containerize.sh) ----------------------------
+case_containerize() {
+    echo "== 8: containerize a package with a $BIG_MIB MiB model, against tar | gzip -1 | sha256sum"
+    MLPIPE_BIN="$ML" BENCH_MODEL_MIB="$BIG_MIB" bash "$BENCH_DIR/containerize.sh" "$RESULTS_TSV" "$NOTES"
+}
+
+# ---- 9: push a 1 GiB layer (bench/push.sh) ---------------------------------------------
+case_push() {
+    echo "== 9: push an image with a $BIG_MIB MiB layer to docker-registry, against skopeo copy"
+    MLPIPE_BIN="$ML" BENCH_LAYER_MIB="$BIG_MIB" bash "$BENCH_DIR/push.sh" "$RESULTS_TSV" "$NOTES"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -256,7 +269,7 @@ case_serving() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " ${BENCH_CASES:-startup noop folder bigfile history dag serving} " in *" $name "*) ;; *) return 0 ;; esac
+    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -275,6 +288,8 @@ run_case bigfile "4. uncommitted large input"
 run_case history "5. run history"
 run_case dag "6. DAG of trivial stages"
 run_case serving "7. model server against MLServer"
+run_case containerize "8. containerize a large model"
+run_case push "9. push a large layer"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"

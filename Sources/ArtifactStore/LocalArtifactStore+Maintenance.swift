@@ -129,6 +129,8 @@ extension LocalArtifactStore {
             if lstat(folder, &info) == 0 && rmdir(folder) == 0 { ledger.freedFolder(info) }
         }
 
+        try sweepMemo(keeping: kept, into: &ledger)
+
         let space = ledger.total
         return GCReport(removed: removed, freedBytes: space.freedBytes, kept: remaining,
                         removedTemporaries: temporaries, heldBytes: space.heldBytes, heldObjects: held)

@@ -136,6 +136,9 @@ public final class LocalArtifactStore: ArtifactStore {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw StoreError(.unsupportedFile, "'\(source)' is not a regular file; only files can be stored", path: source)
         }
+        // A large file stored before and unchanged since (a rebuilt layer hard-linked
+        // from its cache) is not read again; see LocalArtifactStore+DigestMemo.
+        if let digest = storedDigest(of: info) { return (digest, Int64(info.st_size)) }
         let temporary = FileSystem.temporaryName(in: temporaryFolder)
         var placed = false
         defer { if !placed { unlink(temporary) } }
@@ -144,6 +147,7 @@ public final class LocalArtifactStore: ArtifactStore {
         ObjectStamp.apply(to: output.fd, digest: output.digest)
         try place(temporary, as: output.digest, size: output.size)
         placed = true
+        remember(output.digest, of: input, before: info)
         return (output.digest, output.size)
     }
 

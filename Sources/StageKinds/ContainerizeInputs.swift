@@ -20,6 +20,9 @@ struct ContainerizeInputs {
     /// The digest of `mlpipe-model.json`: the package's identity.
     var packageDigest: Digest
     var base: OCIImage
+    /// The manifest digest of a base pulled from a registry (a tag resolved once); nil
+    /// for a base layout on disk.
+    var baseDigest: Digest?
     /// The template's requirements.txt lines, then the package's requirements.
     var requirementLines: [String]
     /// The version from the settings or the package's `metadata.version`.
@@ -42,7 +45,7 @@ struct ContainerizeInputs {
         }
     }
 
-    init(context: StageContext, settings: ContainerizeSettings) throws {
+    init(context: StageContext, settings: ContainerizeSettings) async throws {
         let root = context.repositoryRoot
         package = Self.absolute(settings.package, root: root)
         let manifestPath = package + "/mlpipe-model.json"
@@ -93,7 +96,13 @@ struct ContainerizeInputs {
         }
         requirementLines = templateLines + (model.requirements ?? [])
 
-        base = try Self.base(settings.base, context: context)
+        if let setting = settings.base, let reference = try Self.registryReference(setting, context: context) {
+            let pulled = try await ContainerizeBase.pull(reference, settings: settings, context: context)
+            base = pulled.image
+            baseDigest = pulled.digest
+        } else {
+            base = try Self.base(settings.base, context: context)
+        }
         explicitVersion = settings.version ?? model.metadata?["version"]
         let environment = context.inheritedEnvironment.merging(context.environment) { $1 }
         source = settings.source ?? Self.ciSource(environment)
@@ -119,10 +128,6 @@ struct ContainerizeInputs {
             let whole = absolute(setting, root: context.repositoryRoot)
             if FileManager.default.fileExists(atPath: whole) {
                 folder = whole
-            } else if setting.contains("@sha256:") {
-                throw StageFailure("containerize: the base '\(setting)' is a registry reference, which this mlpipe "
-                                   + "does not pull yet; copy it into a layout with `skopeo copy docker://\(setting) "
-                                   + "oci:workspace/base/custom:base` and write `base: workspace/base/custom:base`")
             } else if let colon = setting.lastIndex(of: ":"), !setting[colon...].contains("/") {
                 folder = absolute(String(setting[..<colon]), root: context.repositoryRoot)
                 tag = String(setting[setting.index(after: colon)...])
@@ -137,6 +142,27 @@ struct ContainerizeInputs {
         } catch let error as ImageError {
             let hint = setting == nil ? " (the default base; `make base-image` builds it)" : ""
             throw StageFailure("containerize: base image\(hint): \(error.description)")
+        }
+    }
+
+    /// `setting` as a registry reference (`REGISTRY/REPO[:TAG][@sha256:…]`, the registry
+    /// written out: a host with a '.' or ':', or localhost), or nil when it names a layout
+    /// on disk (`FOLDER` or `FOLDER:TAG`, which is looked for first).
+    static func registryReference(_ setting: String, context: StageContext) throws -> RegistryReference? {
+        let root = context.repositoryRoot
+        if FileManager.default.fileExists(atPath: absolute(setting, root: root)) { return nil }
+        if let colon = setting.lastIndex(of: ":"), !setting[colon...].contains("/"), !setting.contains("@"),
+           FileManager.default.fileExists(atPath: absolute(String(setting[..<colon]), root: root)) {
+            return nil
+        }
+        guard let slash = setting.firstIndex(of: "/"), !setting.hasPrefix("/"), !setting.hasPrefix(".") else { return nil }
+        let host = setting[..<slash]
+        guard host.contains(".") || host.contains(":") || host == "localhost" else { return nil }
+        do {
+            return try RegistryReference(parsing: setting)
+        } catch let error as RegistryError {
+            throw StageFailure("containerize: the base '\(setting)' is neither a layout folder (none at "
+                               + "\(absolute(setting, root: root))) nor a registry reference: \(error.message)")
         }
     }
 

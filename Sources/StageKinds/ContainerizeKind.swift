@@ -22,8 +22,10 @@ import PipelineSpec
 /// its only output; else `image` in the stage's folder), and with `docker_archive: true`
 /// as `image.tar` beside it (or the output `archive`). Results: `digest` (the
 /// manifest's) and `reference` (`REGISTRY/REPO@sha256:…` when pushed, else
-/// `LAYOUT@sha256:…`). Bad input (no package, a base that is not a layout) fails the
-/// stage with the path and the fix, and leaves no layout behind.
+/// `LAYOUT@sha256:…`), and for a base pulled from a registry `baseDigest` (what its tag
+/// named when the stage ran; see `ContainerizeBase`). Bad input (no package, a base that
+/// is not a layout) fails the stage with the path and the fix, and leaves no layout
+/// behind. A cached result is checked before it is trusted (`verifyCached`).
 public struct ContainerizeKind: StageKind {
     /// What a push gets: the image as built and where it goes. The credentials are the
     /// secrets' values; never log them.
@@ -47,13 +49,22 @@ public struct ContainerizeKind: StageKind {
     /// nil in this build (a stage with `push:` then fails, saying so).
     public var pusher: (@Sendable (PushRequest) async throws -> String)?
 
+    /// Whether a pushed image is still in its registry (see `verifyCached`); nil in this
+    /// build, where a cached pushed result is then never trusted.
+    public var checker: (@Sendable (ImageCheck) async throws -> Bool)?
+
     /// The kind without a registry client.
-    public init(pusher: (@Sendable (PushRequest) async throws -> String)? = nil) {
+    public init(pusher: (@Sendable (PushRequest) async throws -> String)? = nil,
+                checker: (@Sendable (ImageCheck) async throws -> Bool)? = nil) {
         self.pusher = pusher
+        self.checker = checker
     }
 
+    /// A pushed image lives in its registry, which can lose it; see `verifyCached`.
+    public var cachedResultsLiveOutside: Bool { true }
+
     public var schema: KindSchema {
-        KindSchema(name: "containerize", settings: ContainerizeSettings.self, results: ["digest", "reference"])
+        KindSchema(name: "containerize", settings: ContainerizeSettings.self, results: ["digest", "reference", "baseDigest"])
     }
 
     public var implementationVersion: String { "1" }
@@ -70,7 +81,7 @@ public struct ContainerizeKind: StageKind {
 
     public func run(_ context: StageContext, settings: ContainerizeSettings) async throws -> StageResult {
         let start = ContinuousClock.now
-        let inputs = try ContainerizeInputs(context: context, settings: settings)
+        let inputs = try await ContainerizeInputs(context: context, settings: settings)
         let mtime = ImageTime.epoch(commitTime: context.commitTime,
                                     environment: context.inheritedEnvironment.merging(context.environment) { $1 })
         let writer = LayerWriter(mtime: mtime, compression: settings.compression)
@@ -139,7 +150,9 @@ public struct ContainerizeKind: StageKind {
         if let push = settings.push {
             reference = try await self.push(image, layout: layout, settings: settings, push: push, context: context)
         }
-        return StageResult(results: ["digest": .string(image.digest.description), "reference": .string(reference)])
+        var results: [String: Value] = ["digest": .string(image.digest.description), "reference": .string(reference)]
+        if let baseDigest = inputs.baseDigest { results["baseDigest"] = .string(baseDigest.description) }
+        return StageResult(results: results)
     }
 
     /// Pushes through `pusher` and checks the registry's digest against ours.

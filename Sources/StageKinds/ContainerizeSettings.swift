@@ -8,7 +8,7 @@ import PipelineSpec
 /// with:
 ///   package: ${{ stages.package.outputs.package }}   # the folder `kind: serialize` writes
 ///   template: templates/serving/python               # the serving app (default)
-///   base: workspace/base/oci                         # an OCI layout folder, or FOLDER:TAG
+///   base: workspace/base/oci                         # FOLDER, FOLDER:TAG, REGISTRY/REPO:TAG or @sha256:…
 ///   tags: [latest, "1.4"]                            # tags in the layout (default [latest])
 ///   labels: { team: ml }                             # added to the image config's Labels
 ///   docker_archive: true                             # also write image.tar for `docker load`
@@ -27,14 +27,16 @@ import PipelineSpec
 /// Paths are relative to the repository root unless absolute; a relative `base` is
 /// looked up under the repository root, and the default is the workspace's
 /// `base/oci`, which `make base-image` builds. A base written as
-/// `REGISTRY/REPO@sha256:…` (a registry reference) is refused for now, with the
-/// `skopeo copy` line that turns it into a layout.
+/// `REGISTRY/REPO@sha256:…` or `REGISTRY/REPO:TAG` (the registry a host with a '.' or
+/// ':', or localhost) that is not a folder is pulled from that registry into the layer
+/// cache, a tag resolved once per run (`ContainerizeBase`).
 public struct ContainerizeSettings: KindSettings {
     /// The model package folder.
     public var package: String
     /// The serving app folder.
     public var template: String
-    /// The base layout (`FOLDER` or `FOLDER:TAG`); nil for the workspace's default.
+    /// The base: a layout (`FOLDER` or `FOLDER:TAG`) or a registry reference; nil for the
+    /// workspace's default.
     public var base: String?
     /// Tags in the layout's index, sorted; never empty.
     public var tags: [String]

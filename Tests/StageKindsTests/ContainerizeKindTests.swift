@@ -145,14 +145,17 @@ struct ContainerizeKindTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: context.outputDirectory).isEmpty)
     }
 
-    @Test("a registry base is refused for now, with the skopeo line that makes a layout of it")
+    @Test("a registry base in a registry that is not running fails the stage, naming the base and the registry")
     func registryBase() async throws {
         let fixture = try ContainerizeFixture()
-        let reference = "registry.example/python@sha256:" + String(repeating: "a", count: 64)
+        let registry = "127.0.0.1:\(try freePort())"
+        let reference = registry + "/python@sha256:" + String(repeating: "a", count: 64)
         await #expect {
             _ = try await kind.run(try fixture.context(), settings: try ContainerizeFixture.settings(
                 "{\"package\": \"package\", \"base\": \"\(reference)\"}"))
-        } throws: { "\($0)".contains("`skopeo copy docker://\(reference) oci:workspace/base/custom:base`") }
+        } throws: {
+            "\($0)".hasPrefix("containerize: base image \(reference): cannot reach registry \(registry)")
+        }
     }
 
     @Test("push without a registry client fails the stage after the layout is written, saying how to push by hand")
@@ -198,6 +201,6 @@ struct ContainerizeKindTests {
     @Test("containerize is registered with its results")
     func registered() throws {
         let registered = try #require(BuiltinKinds.registry().kinds["containerize"])
-        #expect(registered.schema.results.sorted() == ["digest", "reference"])
+        #expect(registered.schema.results.sorted() == ["baseDigest", "digest", "reference"])
     }
 }
