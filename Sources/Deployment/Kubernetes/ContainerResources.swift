@@ -19,7 +19,9 @@ public struct ContainerResources: Decodable, Sendable, Equatable {
 
     /// A CPU and a memory quantity.
     public struct Pair: Sendable, Equatable {
+        /// Cores: `500m`, `2`.
         public var cpu: Quantity
+        /// Bytes: `512Mi`, `1Gi`.
         public var memory: Quantity
     }
 
@@ -101,6 +103,7 @@ public struct Quantity: Decodable, Sendable, Equatable, CustomStringConvertible 
         self = quantity
     }
 
+    /// The quantity as written.
     public var description: String { text }
 
     /// `[digits][.digits][suffix]` with a decimal (`m`, `k`, `M`, …), binary (`Ki`, `Mi`,

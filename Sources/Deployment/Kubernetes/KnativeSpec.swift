@@ -18,7 +18,9 @@
 ///     previous_revision: iris-v2    # default: the revision the last deploy recorded
 /// ```
 public struct KnativeSpec: Decodable, Sendable, Equatable {
+    /// Where the Service is created; default `default`.
     public var namespace: String
+    /// Requests and limits, all four required.
     public var resources: ContainerResources
     /// `autoscaling.knative.dev/min-scale`; 0 lets the service scale to zero.
     public var minScale: Int
@@ -26,7 +28,9 @@ public struct KnativeSpec: Decodable, Sendable, Equatable {
     public var maxScale: Int?
     /// `autoscaling.knative.dev/target`: concurrent requests per pod.
     public var target: Int?
+    /// Environment variables from Secret references.
     public var secrets: [KubernetesSpec.SecretReference]
+    /// The split with the previous revision; nil sends all traffic to the new one.
     public var traffic: Traffic?
 
     /// The split between the revision being deployed and the one before it.

@@ -22,6 +22,7 @@ public enum KubernetesError: Error, Sendable, Equatable, CustomStringConvertible
     /// no traffic to a revision that is not ready).
     case knativeNotReady(resource: String, outputTail: String)
 
+    /// What went wrong and how to fix it, in one line.
     public var description: String {
         switch self {
         case .invalidWorkload(let field, let value, let problem):

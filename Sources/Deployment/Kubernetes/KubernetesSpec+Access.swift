@@ -8,7 +8,9 @@ extension KubernetesSpec {
         /// Pods matching `pods` in `namespace`; a nil namespace means the model's own, an
         /// empty `pods` every pod of the namespace.
         public struct Peer: Decodable, Sendable, Equatable {
+            /// The namespace, matched by its `kubernetes.io/metadata.name` label.
             public var namespace: String?
+            /// Pod labels, all of which must match.
             public var pods: [String: String]
 
             enum CodingKeys: String, CodingKey, CaseIterable { case namespace, pods }
@@ -131,8 +133,10 @@ extension KubernetesSpec {
     /// a Gateway (`gateway.section`), which terminates TLS with its own certificate.
     /// `kind: ingress` writes an Ingress whose `tls` names `tls_secret`.
     public struct Route: Decodable, Sendable, Equatable {
+        /// Gateway API HTTPRoute or networking.k8s.io Ingress.
         public enum Kind: String, Sendable, Equatable, CaseIterable { case httproute, ingress }
 
+        /// Which object routes the traffic.
         public var kind: Kind
         /// The host name clients use.
         public var host: String
@@ -147,6 +151,7 @@ extension KubernetesSpec {
 
         /// A Gateway's listener: `{ name, namespace, section }`.
         public struct Gateway: Decodable, Sendable, Equatable {
+            /// The Gateway's name.
             public var name: String
             /// nil for the model's namespace.
             public var namespace: String?
@@ -259,6 +264,7 @@ extension KubernetesSpec {
     /// `service_monitor:`: a Prometheus Operator ServiceMonitor scraping `/metrics` of
     /// the Service. Rendered unless `enabled: false` (for a cluster without the operator).
     public struct ServiceMonitor: Decodable, Sendable, Equatable {
+        /// Whether the ServiceMonitor is rendered.
         public var enabled: Bool
         /// The scrape interval (`30s`, `1m`).
         public var interval: String

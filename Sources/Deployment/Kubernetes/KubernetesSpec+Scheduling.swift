@@ -98,7 +98,9 @@ extension KubernetesSpec {
     /// `autoscaling:`: a HorizontalPodAutoscaler (autoscaling/v2) between two replica
     /// counts, on CPU utilisation, on per-pod custom metrics, or both.
     public struct Autoscaling: Decodable, Sendable, Equatable {
+        /// The fewest replicas; default 1.
         public var minReplicas: Int
+        /// The most replicas: what the model may take from the cluster.
         public var maxReplicas: Int
         /// Average CPU use as a percentage of the CPU request.
         public var cpuUtilization: Int?
@@ -107,7 +109,9 @@ extension KubernetesSpec {
 
         /// A custom metric averaged over the pods: scale so that each pod sees `averageValue`.
         public struct PodMetric: Decodable, Sendable, Equatable {
+            /// The metric's name in the custom metrics API.
             public var name: String
+            /// The per-pod value to scale towards.
             public var averageValue: Quantity
 
             enum CodingKeys: String, CodingKey, CaseIterable {

@@ -33,19 +33,29 @@ public struct KubernetesSpec: Decodable, Sendable, Equatable {
     public var namespace: String
     /// The Deployment's replica count; nil when `autoscaling` sets it.
     public var replicas: Int?
+    /// Requests and limits, all four required.
     public var resources: ContainerResources
+    /// GPUs as an extended-resource limit; nil for none.
     public var gpu: GPU?
     /// `nodeSelector` of the pod, sorted when written.
     public var nodeSelector: [String: String]
+    /// Tolerations of the pod, in the order written.
     public var tolerations: [Toleration]
+    /// A HorizontalPodAutoscaler; nil for a fixed replica count.
     public var autoscaling: Autoscaling?
+    /// The PodDisruptionBudget's bound.
     public var disruptionBudget: DisruptionBudget
+    /// Who may connect; nobody unless named.
     public var networkPolicy: NetworkPolicy
     /// Environment variables from Secret references, in the order written.
     public var secrets: [SecretReference]
+    /// Vault Agent injection; nil for none.
     public var vault: Vault?
+    /// Traffic from outside the cluster; nil for in-cluster only.
     public var route: Route?
+    /// Istio mTLS and authorization; nil without Istio.
     public var istio: Istio?
+    /// The Prometheus Operator scrape of `/metrics`.
     public var serviceMonitor: ServiceMonitor
 
     /// The namespace when none is given.

@@ -7,7 +7,9 @@
 /// suffix. `image` must be pinned by digest (`REGISTRY/REPO@sha256:HEX`): a tag can be
 /// moved, and then the cluster would run something other than what was tested.
 public struct KubernetesWorkload: Sendable, Equatable {
+    /// The model's name: every object's name.
     public var name: String
+    /// The model version: a label, and the Knative revision's suffix.
     public var version: String
     /// `REGISTRY/REPOSITORY@sha256:<64 hex>`, optionally with a tag before the `@`.
     public var image: String

@@ -8,12 +8,18 @@
 /// with YAML's escapes (see `ManifestNode.scalar(_:)`), so no user string can change
 /// the structure of a manifest or turn into a number, a boolean or null.
 public indirect enum ManifestNode: Sendable, Equatable {
+    /// A string, quoted unless it can only be read as itself.
     case string(String)
+    /// A whole number.
     case int(Int)
+    /// `true` or `false`.
     case bool(Bool)
+    /// A sequence, written one item a line.
     case list([ManifestNode])
+    /// A mapping, written in the order of its pairs.
     case map([(String, ManifestNode)])
 
+    /// Equal kinds with equal contents, pairs compared in order.
     public static func == (lhs: ManifestNode, rhs: ManifestNode) -> Bool {
         switch (lhs, rhs) {
         case (.string(let a), .string(let b)): return a == b
