@@ -124,6 +124,20 @@ struct KubernetesRendererTests {
         }
     }
 
+    @Test("writing a rendering replaces the manifests of an earlier one and keeps other files")
+    func rewrite() throws {
+        let folder = try KubernetesFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try KubernetesRenderer.render(try Self.full(), for: KubernetesFixtures.workload).write(to: folder)
+        try Data("# mine\n".utf8).write(to: folder.appendingPathComponent("notes.yaml"))
+        let minimal = try KubernetesRenderer.render(try Self.minimal(), for: KubernetesFixtures.workload)
+        try minimal.write(to: folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names == (minimal.manifests.map(\.fileName) + ["notes.yaml"]).sorted())
+        #expect(try String(contentsOf: folder.appendingPathComponent("10-deployment.yaml"), encoding: .utf8)
+                == minimal.manifests.first { $0.kind == "Deployment" }?.text)
+    }
+
     @Test("strings that YAML would read as something else are quoted, and read back as the same string")
     func quoting() throws {
         let hostile = ["yes", "No", "null", "~", "1", "0x1F", "1e3", ".inf", "a: b", "- x", "#c", "'q'", "\"d\"",

@@ -95,6 +95,18 @@ struct KubernetesSpecTests {
             .first?.contains("an Ingress needs `tls_secret`") == true)
     }
 
+    @Test("a value from an expression is left for the stage start to judge, not refused at lint")
+    func expressions() {
+        #expect(KubernetesFixtures.lint("""
+            kubernetes:
+              namespace: ${{ params.namespace }}
+              replicas: ${{ params.replicas }}
+              resources:
+                requests: { cpu: 500m, memory: 512Mi }
+                limits: { cpu: "${{ params.cpu }}", memory: 1Gi }
+            """, params: "{ namespace: ml, replicas: 2, cpu: 2 }") == [])
+    }
+
     @Test("the example spec of templates/kubernetes passes lint and decodes every setting")
     func example() throws {
         let text = try KubernetesFixtures.exampleText()

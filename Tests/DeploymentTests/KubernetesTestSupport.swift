@@ -46,18 +46,19 @@ enum KubernetesFixtures {
 
     /// `with` as a pipeline file `pipeline.yaml` with one deploy stage; `with` starts at line 7,
     /// indented by 6.
-    static func pipeline(with text: String) -> String {
+    static func pipeline(with text: String, params: String? = nil) -> String {
         let indented = text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.isEmpty ? "" : "      " + $0 }.joined(separator: "\n")
-        return "version: 1\nname: k8s\nstages:\n  deploy:\n    kind: deploy\n    with:\n" + indented + "\n"
+        let header = params.map { "version: 1\nname: k8s\nparams: \($0)\n" } ?? "version: 1\nname: k8s\n"
+        return header + "stages:\n  deploy:\n    kind: deploy\n    with:\n" + indented + "\n"
     }
 
     static let kinds = ["deploy": KindSchema(name: "deploy", settings: KubernetesTestSettings.self, cachedByDefault: false)]
 
     /// The diagnostics `mlpipe lint` would print for `with` (empty when it is fine).
-    static func lint(_ text: String) -> [String] {
+    static func lint(_ text: String, params: String? = nil) -> [String] {
         do {
-            _ = try PipelineLoader.parse(source: pipeline(with: text), file: "pipeline.yaml", kinds: kinds,
+            _ = try PipelineLoader.parse(source: pipeline(with: text, params: params), file: "pipeline.yaml", kinds: kinds,
                                          secretProviders: ["env"])
             return []
         } catch {

@@ -37,13 +37,25 @@ public struct KubernetesRendering: Sendable, Equatable {
     public var revisionName: String?
 
     /// Writes every manifest into `directory` (created if missing), each to a temporary
-    /// file renamed into place, and removes nothing else.
+    /// file renamed into place, and removes the manifests an earlier rendering left there
+    /// (files named `NN-NAME.yaml` that this one does not write), so that `kubectl apply
+    /// -f DIR` never applies an object the spec no longer asks for. Other files stay.
     public func write(to directory: URL) throws(KubernetesError) {
         let files = FileManager.default
         do {
             try files.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw .writeFailed(path: directory.path, reason: error.localizedDescription)
+        }
+        let current = Set(manifests.map(\.fileName))
+        let existing = (try? files.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in existing.sorted() where Self.isManifestName(name) && !current.contains(name) {
+            let stale = directory.appendingPathComponent(name)
+            do {
+                try files.removeItem(at: stale)
+            } catch {
+                throw .writeFailed(path: stale.path, reason: "cannot remove an earlier manifest: \(error.localizedDescription)")
+            }
         }
         for manifest in manifests {
             let target = directory.appendingPathComponent(manifest.fileName)
@@ -53,5 +65,12 @@ public struct KubernetesRendering: Sendable, Equatable {
                 throw .writeFailed(path: target.path, reason: error.localizedDescription)
             }
         }
+    }
+
+    /// `NN-NAME.yaml`: the names the renderers give their files.
+    static func isManifestName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        return bytes.count > 8 && (48...57).contains(bytes[0]) && (48...57).contains(bytes[1]) && bytes[2] == 45
+            && name.hasSuffix(".yaml")
     }
 }
