@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
-        .testTarget(name: "DeploymentTests", dependencies: ["Deployment"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe"]),
     ]
