@@ -46,14 +46,14 @@ struct ImageCommand: AsyncParsableCommand {
 
         func run() async throws {
             let console = Console.shared
-            var (layout, image) = Self.layout(source)
+            let (layout, tag) = Self.layout(source)
             let credentials = try Self.credentials(ProcessInfo.processInfo.environment)
             do {
                 let reference = try RegistryReference(parsing: target)
                 // A digest without a tag pushes by digest only, and picks that image of
                 // the layout when no tag does.
                 let tags = reference.tag.map { [$0] } ?? (reference.digest == nil ? ["latest"] : [])
-                if let digest = reference.digest, image == nil { image = digest.description }
+                let image = tag ?? reference.digest?.description
                 let result = try await RegistryClient.with(
                     registry: reference.registry, credentials: credentials,
                     options: ContainerImage.RegistryOptions(insecure: insecure)
