@@ -68,3 +68,21 @@ bench: release venv
 
 clean:
 	rm -rf .build
+
+# Maintainer's check, run before a release (not part of `make test`, not run on CI): the
+# custom resources in templates/kubernetes (kept identical to the renderer by a test)
+# against the CRDs their projects publish, extracted at the pinned releases from local
+# clones (git directories) given as variables, e.g.
+#   make check-crds KNATIVE_SERVING=../serving GATEWAY_API=../gateway-api ISTIO=../istio \
+#       PROMETHEUS_OPERATOR=../prometheus-operator
+# See Tests/DeploymentTests/Fixtures/crds/README.md. The extracted CRDs are gitignored.
+CRD_FIXTURES := Tests/DeploymentTests/Fixtures
+CRD_MANIFESTS := templates/kubernetes/base/30-httproute.yaml templates/kubernetes/base/31-peerauthentication.yaml \
+	templates/kubernetes/base/32-authorizationpolicy.yaml templates/kubernetes/base/40-servicemonitor.yaml \
+	templates/kubernetes/knative/10-knative-service.yaml
+.PHONY: check-crds
+check-crds: venv
+	@for v in KNATIVE_SERVING GATEWAY_API ISTIO PROMETHEUS_OPERATOR; do \
+	    eval "d=\$$$$v"; [ -n "$$d" ] || { echo "check-crds: set $$v to a git clone of its project (see $(CRD_FIXTURES)/crds/README.md)" >&2; exit 2; }; done
+	$(CRD_FIXTURES)/crds/extract.sh "$(KNATIVE_SERVING)" "$(GATEWAY_API)" "$(ISTIO)" "$(PROMETHEUS_OPERATOR)"
+	$(PY) $(CRD_FIXTURES)/check_crd_manifests.py $(CRD_FIXTURES)/crds $(CRD_MANIFESTS)

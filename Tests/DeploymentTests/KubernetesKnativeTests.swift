@@ -15,6 +15,8 @@ struct KubernetesKnativeTests {
         #expect(rendering.endpoint.description == "http://iris.ml.svc.cluster.local:80")
         let text = try #require(rendering.manifests.first).text
         #expect(text.hasPrefix("apiVersion: serving.knative.dev/v1\nkind: Service\n"))
+        // Knative refuses a container that sets PORT or names its port.
+        #expect(!text.contains("name: PORT") && !text.contains("name: http"))
         for line in [
             "      name: iris-v3\n",
             "        autoscaling.knative.dev/max-scale: \"5\"\n        autoscaling.knative.dev/min-scale: \"0\"\n"

@@ -112,7 +112,8 @@ public enum KubernetesRenderer {
         return .map(pairs)
     }
 
-    /// The model's container, shared with the Knative Service (which names no probe port).
+    /// The model's container, shared with the Knative Service (which names no probe port,
+    /// no port name and no `PORT`: Knative reserves them).
     static func container(resources: ContainerResources, gpu: KubernetesSpec.GPU?,
                           secrets: [KubernetesSpec.SecretReference], workload: KubernetesWorkload,
                           probePort: ManifestNode?) -> ManifestNode {
@@ -122,8 +123,11 @@ public enum KubernetesRenderer {
         if let gpu { limits.append((gpu.resource, .int(gpu.count))) }
         var environment: [ManifestNode] = [
             .map([("name", .string("MLPIPE_MODEL_VERSION")), ("value", .string(workload.version))]),
-            .map([("name", .string("PORT")), ("value", .string(String(workload.port)))]),
         ]
+        // Knative sets PORT to the container port itself and refuses a container that sets it.
+        if probePort != nil {
+            environment.append(.map([("name", .string("PORT")), ("value", .string(String(workload.port)))]))
+        }
         // Only a reference: the kubelet reads the value from the Secret when the pod starts.
         environment += secrets.map { reference in
             .map([

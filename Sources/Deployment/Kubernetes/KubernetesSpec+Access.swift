@@ -67,7 +67,7 @@ extension KubernetesSpec {
                                        + "not starting with a digit", at: fields.codingPath + [CodingKeys.env])
             }
             guard !Self.reserved.contains(env) else {
-                throw SpecValue.refuse("`\(env)` is set by mlpipe for the serving app; choose another name",
+                throw SpecValue.refuse("`\(env)` is set by mlpipe or Knative for the serving app; choose another name",
                                        at: fields.codingPath + [CodingKeys.env])
             }
             secret = try fields.decode(SpecValue.SecretName.self, forKey: .secret).text
@@ -78,8 +78,10 @@ extension KubernetesSpec {
             }
         }
 
-        /// The variables the renderer sets itself.
-        static let reserved: Set<String> = ["HOST", "MLPIPE_MODEL_DIR", "MLPIPE_MODEL_VERSION", "PORT"]
+        /// The variables the renderer or Knative sets itself.
+        static let reserved: Set<String> = [
+            "HOST", "K_CONFIGURATION", "K_REVISION", "K_SERVICE", "MLPIPE_MODEL_DIR", "MLPIPE_MODEL_VERSION", "PORT",
+        ]
 
         /// Refuses two references to the same variable.
         static func checkDistinct(_ references: [SecretReference], at codingPath: [any CodingKey]) throws {

@@ -1,8 +1,13 @@
-"""Checks manifests of custom resources against the published CRD schemas in crds/.
+"""Checks manifests of custom resources against mlpipe's schemas (schemas/) or the published CRDs (crds/).
 
-Usage: python3 check_crd_manifests.py CRD_DIR MANIFEST.yaml...
+Usage: python3 check_crd_manifests.py SCHEMA_DIR MANIFEST.yaml...
 
-For each manifest, the CRD whose group, kind and served version match its apiVersion and
+SCHEMA_DIR is either schemas/ (mlpipe's own JSON Schemas of the fields it renders, one
+*.json per kind, keyed by the `const` of their apiVersion and kind; they close every object
+with additionalProperties: false, so an undeclared field is a jsonschema error), or a folder
+with SHA256SUMS, such as crds/ (the published CRDs; `make check-crds`).
+
+With the published CRDs: for each manifest, the CRD whose group, kind and served version match its apiVersion and
 kind is looked up in CRD_DIR (every file there is checked against crds/SHA256SUMS first,
 so a schema of another release cannot slip in). The manifest is validated against that
 version's openAPIV3Schema with jsonschema (Draft 7 semantics, which OpenAPI v3 schemas
@@ -13,6 +18,7 @@ silence). CEL rules (x-kubernetes-validations) are not evaluated.
 Prints one line per problem, FILE: PATH: MESSAGE, and exits 1 when there is any.
 """
 import hashlib
+import json
 import os
 import sys
 
@@ -47,6 +53,21 @@ def load_crds(directory):
     return crds
 
 
+def load_schemas(directory):
+    schemas = {}
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(directory, name), encoding="utf-8") as handle:
+            schema = json.load(handle)
+        jsonschema.Draft7Validator.check_schema(schema)
+        properties = schema["properties"]
+        schemas[(properties["apiVersion"]["const"], properties["kind"]["const"])] = (name, schema)
+    if not schemas:
+        sys.exit(f"{directory}: no *.json schemas and no SHA256SUMS; pass Fixtures/schemas or Fixtures/crds")
+    return schemas
+
+
 def undeclared(value, schema, path):
     """Fields of `value` that `schema` does not declare, as the API server's strict mode reports them."""
     problems = []
@@ -76,14 +97,15 @@ def undeclared(value, schema, path):
 
 
 def main():
-    crds = load_crds(sys.argv[1])
+    published = os.path.exists(os.path.join(sys.argv[1], "SHA256SUMS"))
+    crds = load_crds(sys.argv[1]) if published else load_schemas(sys.argv[1])
     failures = 0
     for manifest_path in sys.argv[2:]:
         with open(manifest_path, encoding="utf-8") as handle:
             manifest = yaml.safe_load(handle)
         key = (manifest.get("apiVersion"), manifest.get("kind"))
         if key not in crds:
-            print(f"{manifest_path}: no CRD in {sys.argv[1]} for {key[0]} {key[1]}")
+            print(f"{manifest_path}: no schema in {sys.argv[1]} for {key[0]} {key[1]}")
             failures += 1
             continue
         source, schema = crds[key]
@@ -92,7 +114,8 @@ def main():
             f"{'.'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
             for error in sorted(validator.iter_errors(manifest), key=lambda error: list(map(str, error.absolute_path)))
         ]
-        problems += undeclared(manifest, schema, "")
+        if published:
+            problems += undeclared(manifest, schema, "")
         for problem in problems:
             print(f"{manifest_path}: {problem} (schema: {source})")
         failures += len(problems)
