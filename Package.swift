@@ -88,7 +88,8 @@ let package = Package(
         ], exclude: ["README.md"]),
         // Deploy targets (a local process, Kubernetes and Knative manifests) and smoke tests.
         .target(name: "Deployment", dependencies: [
-            "Canonical",
+            "Canonical", "RunStore", "CSpawn",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
@@ -98,7 +99,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "Deployment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 

@@ -10,6 +10,7 @@ public enum BuiltinKinds {
         registry.register(SerializeKind())
         registry.register(ContainerizeKind.withRegistryClient)
         registry.register(RegisterKind())
+        registry.register(DeployKind())
         return registry
     }
 }
