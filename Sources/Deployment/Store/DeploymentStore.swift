@@ -138,6 +138,7 @@ public final class DeploymentStore: Sendable {
                                   remedy: "a newer mlpipe wrote it; use that version")
         }
         let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
         let launch = try decoder.decode(LaunchSpec.self, from: Data((row["launch_json"] as String).utf8))
         let smoke = try (row["smoke_json"] as String?).map { try decoder.decode(SmokeOutcome.self, from: Data($0.utf8)) }
         return DeploymentRecord(
