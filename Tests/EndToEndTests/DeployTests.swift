@@ -3,7 +3,7 @@ import Testing
 
 @Suite("kind: deploy, local target", .serialized)
 struct DeployTests {
-    @Test("a registered version deploys as a service on 127.0.0.1 that answers V2 inference, and the alias moves")
+    @Test("a registered version deploys as a service on 127.0.0.1 that answers V2 inference, the alias moves, and a re-run leaves it alone")
     func deploysAndAnswers() throws {
         let fixture = try DeployRepo()
         defer { fixture.stopAll() }
@@ -23,6 +23,13 @@ struct DeployTests {
         let history = try fixture.repo.mlpipe("models", "history", "scaler@production", "--json")
         let moves = try #require((try history.json() as? [String: Any])?["moves"] as? [[String: Any]])
         #expect(moves.map { $0["version"] as? Int } == [1])
+
+        // Again, with nothing changed: the service that runs is left alone.
+        let again = try fixture.run(scale: "1")
+        #expect(again.status == 0, "\(again)")
+        let second = try #require(try fixture.repo.stages()["deploy"]?["results"] as? [String: Any])
+        #expect(second["endpoint"] as? String == endpoint && second["deployment"] as? Int == 1)
+        #expect(try fixture.deployments().count == 1)
     }
 
     @Test("a model that never becomes ready fails deploy with the tail of its log, and is recorded failed")

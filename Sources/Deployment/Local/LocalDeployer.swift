@@ -33,6 +33,12 @@ public struct LocalDeployer: Sendable {
     /// A service that exits or is not ready in time is stopped, recorded `failed`, and
     /// thrown as `notReady` with the last lines of its log.
     public func deploy(_ request: LocalDeployRequest, log: @Sendable (String) -> Void) async throws -> DeploymentRecord {
+        let previous = try current(name: request.name)
+        if let previous, Self.runs(request, already: previous) {
+            log("\(previous.modelVersion) already runs as deployment #\(previous.id) at \(previous.endpoint) with these "
+                + "settings; nothing started (`mlpipe deployments stop \(request.name)` first to start it afresh)")
+            return previous
+        }
         let folder = try makeFolder(request)
         let port = try request.port ?? ServiceProcess.freePort()
         let launch = LaunchSpec(python: request.python, app: folder + "/app", package: folder + "/package",
@@ -40,7 +46,6 @@ public struct LocalDeployer: Sendable {
                                 tokenSecret: request.token?.secret, tlsCertificate: request.tlsCertificate,
                                 tlsKey: request.tlsKey)
         let logPath = folder + "/service.log"
-        let previous = try current(name: request.name)
         let process = try start(launch, token: request.token?.value, folder: folder, log: logPath)
         log("started \(request.model)@\(request.version) as pid \(process.pid) on \(launch.endpoint) "
             + "(log \(logPath))" + (previous.map { "; deployment #\($0.id) (\($0.modelVersion)) keeps serving" } ?? ""))
@@ -145,6 +150,18 @@ public struct LocalDeployer: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Whether `running` already is what `request` asks for: the same version, runtime,
+    /// environment, token secret (by name), TLS files and port (when one is asked for).
+    /// Re-running a pipeline then leaves the service alone instead of replacing it with
+    /// a copy of itself. A token rotated under the same secret name is not noticed.
+    static func runs(_ request: LocalDeployRequest, already running: DeploymentRecord) -> Bool {
+        let launch = running.launch
+        return running.model == request.model && running.version == request.version
+            && launch.python == request.python && launch.environment == request.environment
+            && launch.tokenSecret == request.token?.secret && launch.tlsCertificate == request.tlsCertificate
+            && launch.tlsKey == request.tlsKey && (request.port == nil || request.port == launch.port)
+    }
 
     private func notFound(_ id: Int64) -> DeploymentError {
         DeploymentError(.notFound, "there is no deployment #\(id) in \(store.path)",
