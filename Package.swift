@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         // async-http-client: registry pushes, the MLflow REST API; streams bodies, pools connections.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        // hdrhistogram-swift: smoke-test latencies, recorded without losing the tail.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -92,6 +94,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], exclude: ["README.md"]),
         // 5. Adapters from capabilities to the engine's StageKind protocol.
         .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats", "ModelPackage",
