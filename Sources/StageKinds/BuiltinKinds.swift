@@ -11,6 +11,7 @@ public enum BuiltinKinds {
         registry.register(ContainerizeKind.withRegistryClient)
         registry.register(RegisterKind())
         registry.register(DeployKind())
+        registry.register(SmokeTestKind())
         return registry
     }
 }

@@ -124,7 +124,7 @@ struct DeploymentsCommand: AsyncParsableCommand {
     }
 
     /// A smoke test's conclusion, as `list --json` and `models lineage --json` print it.
-    static func smoke(_ outcome: SmokeOutcome) -> Value {
+    static func smoke(_ outcome: SmokeVerdict) -> Value {
         .object(["passed": .bool(outcome.passed), "summary": .string(outcome.summary),
                  "report": JSONOutput.string(outcome.report), "runId": JSONOutput.int(outcome.runID),
                  "stage": JSONOutput.string(outcome.stage), "at": JSONOutput.date(outcome.at)])

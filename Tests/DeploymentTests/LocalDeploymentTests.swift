@@ -83,7 +83,7 @@ struct LocalDeploymentTests {
 
         let store = try DeploymentStore(path: folder.path + "/mlpipe.db")
         let inserted = try store.insert(record(process, folder: folder.path))
-        let outcome = SmokeOutcome(passed: false, runID: 4, stage: "smoke", report: "runs/4/smoke/report.json",
+        let outcome = SmokeVerdict(passed: false, runID: 4, stage: "smoke", report: "runs/4/smoke/report.json",
                                    summary: "p99 12.0 ms > 10 ms", at: Date(timeIntervalSince1970: 1_800_000_100))
         try store.recordSmoke(outcome, of: inserted.id)
         #expect(try store.deployments(model: "iris", version: 3).map(\.smoke) == [outcome])

@@ -42,7 +42,7 @@ public struct DeploymentRecord: Sendable, Hashable {
     public var createdAt: Date
     public var stoppedAt: Date?
     /// Its smoke test's conclusion, once one ran.
-    public var smoke: SmokeOutcome?
+    public var smoke: SmokeVerdict?
     /// How to start it again.
     public var launch: LaunchSpec
 
@@ -51,7 +51,7 @@ public struct DeploymentRecord: Sendable, Hashable {
                 status: DeploymentStatus, pid: Int32, pidStartTime: Int64, host: String, folder: String,
                 logPath: String, alias: String? = nil, aliasWas: Int? = nil, replaces: Int64? = nil,
                 runID: Int64? = nil, stage: String? = nil, createdAt: Date, stoppedAt: Date? = nil,
-                smoke: SmokeOutcome? = nil, launch: LaunchSpec) {
+                smoke: SmokeVerdict? = nil, launch: LaunchSpec) {
         self.id = id
         self.name = name
         self.target = target

@@ -75,7 +75,7 @@ public final class DeploymentStore: Sendable {
     }
 
     /// Records a smoke test's conclusion.
-    public func recordSmoke(_ outcome: SmokeOutcome, of id: Int64) throws(DeploymentError) {
+    public func recordSmoke(_ outcome: SmokeVerdict, of id: Int64) throws(DeploymentError) {
         let json = try Self.json(outcome)
         try write("record the smoke test of deployment #\(id)") { db in
             try db.execute(sql: "UPDATE deployment SET smoke_json = ? WHERE id = ?", arguments: [json, id])
@@ -140,7 +140,7 @@ public final class DeploymentStore: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         let launch = try decoder.decode(LaunchSpec.self, from: Data((row["launch_json"] as String).utf8))
-        let smoke = try (row["smoke_json"] as String?).map { try decoder.decode(SmokeOutcome.self, from: Data($0.utf8)) }
+        let smoke = try (row["smoke_json"] as String?).map { try decoder.decode(SmokeVerdict.self, from: Data($0.utf8)) }
         return DeploymentRecord(
             id: id, name: row["name"], target: row["target"], model: row["model"], version: row["version"],
             endpoint: try ServiceEndpoint(parsing: endpointText), status: status, pid: row["pid"],

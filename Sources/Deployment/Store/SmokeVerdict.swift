@@ -2,7 +2,7 @@ import Foundation
 
 /// What a smoke test of a deployment concluded, as its row keeps it (`smoke_json`) and
 /// `models lineage` shows it.
-public struct SmokeOutcome: Sendable, Hashable, Codable {
+public struct SmokeVerdict: Sendable, Hashable, Codable {
     /// Whether every threshold and expectation held.
     public var passed: Bool
     /// The run and stage of the smoke test.
