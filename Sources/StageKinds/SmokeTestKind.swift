@@ -57,12 +57,17 @@ public struct SmokeTestKind: StageKind {
         let reportPath = ContainerizeKind.outputPath(context, names: ["report"], default: "report.json")
         try write(report, to: reportPath)
         for line in report.summary.split(separator: "\n") { context.log.line(String(line)) }
-        let firstLine = report.summary.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+        let latency = report.latencyMilliseconds
+        var verdict = "\(report.requestsSent) requests, p50 \(String(format: "%.1f", latency.p50)) ms, "
+            + "p99 \(String(format: "%.1f", latency.p99)) ms, \(report.errors) errors"
+        if let first = report.breaches.first?.message ?? report.failedExpectations.first.map({ "\($0.request): \($0.message)" }) {
+            verdict += "; " + first
+        }
         if let deployment {
             try deployer.store.recordSmoke(SmokeVerdict(
                 passed: report.passed, runID: context.runID, stage: context.stageName,
                 report: reportPath.hasPrefix(context.workspace + "/") ? String(reportPath.dropFirst(context.workspace.count + 1)) : reportPath,
-                summary: firstLine, at: Date()), of: deployment.id)
+                summary: verdict, at: Date()), of: deployment.id)
         }
         guard report.passed else {
             throw try await failure(report, deployment: deployment, settings: settings, context: context)
