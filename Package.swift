@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         // async-http-client: registry pushes, the MLflow REST API; streams bodies, pools connections.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        // hdrhistogram-swift: smoke-test latencies, recorded without losing the tail.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -88,9 +90,11 @@ let package = Package(
         ], exclude: ["README.md"]),
         // Deploy targets (a local process, Kubernetes and Knative manifests) and smoke tests.
         .target(name: "Deployment", dependencies: [
-            "Canonical",
+            "Canonical", "RunStore", "CSpawn",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], exclude: ["README.md"]),
         // 5. Adapters from capabilities to the engine's StageKind protocol.
         .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats", "ModelPackage",
@@ -98,7 +102,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 

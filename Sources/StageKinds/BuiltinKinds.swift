@@ -10,6 +10,8 @@ public enum BuiltinKinds {
         registry.register(SerializeKind())
         registry.register(ContainerizeKind.withRegistryClient)
         registry.register(RegisterKind())
+        registry.register(DeployKind())
+        registry.register(SmokeTestKind())
         return registry
     }
 }

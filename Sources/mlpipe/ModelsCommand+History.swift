@@ -1,5 +1,6 @@
 import ArgumentParser
 import Canonical
+import Deployment
 import Foundation
 import ModelRegistry
 import PipelineSpec
@@ -79,7 +80,7 @@ extension ModelsCommand {
     struct Lineage: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "lineage",
-            abstract: "Where a version came from: commit → pipeline → inputs → scan → package → image → version.")
+            abstract: "Where a version came from: commit → pipeline → inputs → scan → package → image → version → deployments.")
 
         @Argument(help: "NAME@VERSION (or NAME@ALIAS, or NAME for the newest).") var reference: String
         @Flag(name: .long, help: "Print JSON.") var json = false
@@ -92,10 +93,14 @@ extension ModelsCommand {
             }
             let console = Console.shared
             let links = lineage.links
+            let deployments = try await DeploymentsCommand.call(registry.workspace) { deployer in
+                try deployer.store.deployments(model: lineage.version.name, version: lineage.version.version)
+            }
             if json {
                 console.out(Value.object([
                     "name": .string(lineage.version.name), "version": .int(lineage.version.version),
                     "links": .array(links.map { .object(["label": .string($0.label), "value": JSONOutput.string($0.value)]) }),
+                    "deployments": .array(deployments.map { .object(DeploymentsCommand.json($0)) }),
                 ]).canonicalJSON())
                 return
             }
@@ -103,6 +108,14 @@ extension ModelsCommand {
             for (index, link) in links.enumerated() {
                 let arrow = index == 0 ? "  " : "→ "
                 console.out(arrow + col(link.label, width) + (link.value ?? "not known"))
+            }
+            // The version's deployments, each with its smoke test: from the commit to the service.
+            for deployment in deployments {
+                let smoke = deployment.smoke.map { "smoke test \($0.passed ? "passed" : "failed"): \($0.summary)" }
+                    ?? "no smoke test"
+                let run = deployment.runID.map { ", run #\($0)" } ?? ""
+                console.out("→ " + col("deployment", width) + "#\(deployment.id) \(deployment.target) "
+                            + "\(deployment.endpoint) \(deployment.state)\(run); \(smoke)")
             }
         }
     }

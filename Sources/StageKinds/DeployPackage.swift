@@ -1,0 +1,70 @@
+import Canonical
+import Foundation
+import ModelRegistry
+import PipelineEngine
+import RunStore
+
+/// The model package a `deploy` stage starts: a folder whose `mlpipe-model.json` has the
+/// version's package digest, and the requirement lines it declares.
+struct DeployPackage {
+    /// The package folder, absolute.
+    var folder: String
+    /// The model runtime's pins, from `mlpipe-model.json`.
+    var requirements: [String]
+
+    /// The fields of `mlpipe-model.json` a deploy reads.
+    private struct Manifest: Decodable {
+        var schema: String
+        var requirements: [String]?
+    }
+
+    /// The folder `given` (relative to the repository unless absolute), or else the
+    /// output of the version's run that holds its package; either must have the version's
+    /// digest.
+    static func locate(_ given: String?, for version: ModelVersion, context: StageContext) throws -> DeployPackage {
+        let reference = "\(version.name)@\(version.version)"
+        if let given {
+            let folder = RegisterKind.absolute(given, in: context)
+            guard let package = try read(folder), package.digest == version.packageDigest else {
+                throw StageFailure("deploy: '\(given)' is not the package of \(reference) (its mlpipe-model.json is "
+                                   + "missing or has another digest than \(version.packageDigest)); point `package:` "
+                                   + "at the folder that was registered, or leave it out")
+            }
+            return package.package
+        }
+        guard let runID = version.provenance.runID else {
+            throw StageFailure("deploy: \(reference) was registered outside a run, so its package cannot be found; "
+                               + "give its folder as `package:`")
+        }
+        let outputs: [OutputRecord]
+        do {
+            outputs = try SQLiteRunStore(path: context.workspace + "/mlpipe.db").outputs(runID: runID)
+        } catch {
+            throw StageFailure("deploy: cannot read the outputs of run #\(runID), which registered \(reference): \(error)")
+        }
+        for output in outputs where output.kind == "tree" {
+            let folder = output.path.hasPrefix("/") ? output.path : context.workspace + "/" + output.path
+            if let package = try read(folder), package.digest == version.packageDigest { return package.package }
+        }
+        throw StageFailure("deploy: the package of \(reference) (\(version.packageDigest)) is not among the outputs of "
+                           + "run #\(runID) that registered it (was the run pruned?); give its folder as `package:`")
+    }
+
+    /// The package in `folder` and its manifest's digest, or nil when it has no manifest.
+    private static func read(_ folder: String) throws -> (package: DeployPackage, digest: String)? {
+        guard let bytes = FileManager.default.contents(atPath: folder + "/mlpipe-model.json") else { return nil }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: bytes)
+        } catch {
+            throw StageFailure("deploy: \(folder)/mlpipe-model.json is not a model package manifest (\(error)); "
+                               + "make the package again with `kind: serialize`")
+        }
+        guard manifest.schema == "mlpipe-model/v1" else {
+            throw StageFailure("deploy: \(folder)/mlpipe-model.json has schema '\(manifest.schema)', and this mlpipe "
+                               + "reads mlpipe-model/v1; make the package again with `kind: serialize`")
+        }
+        return (DeployPackage(folder: folder, requirements: manifest.requirements ?? []),
+                SHA256Hasher.digest(of: bytes).description)
+    }
+}
