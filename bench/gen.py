@@ -6,6 +6,7 @@
     gen.py bigfile DIR          a stage whose input is data/big.bin (the file is made by run.sh)
     gen.py dag DIR N            N trivial command stages as a DAG, and the same as a Makefile
     gen.py tiny DIR             one trivial stage, to create a workspace and its database
+    gen.py matrix DIR           a stage with a 10 x 10 matrix (100 instances), and its dvc.yaml twin
 
 Every layout is a repository root: sources, `pipelines/bench.yaml`, `dvc.yaml` where a
 DVC twin exists, and a `.gitignore` that keeps mlpipe's workspace out of git.
@@ -143,6 +144,34 @@ def tiny(root):
     ]) + "\n")
 
 
+def matrix(root):
+    """One stage swept over a 10 x 10 matrix: 100 instances, each writing its own file."""
+    gitignore(root)
+    write(os.path.join(root, "src/train.sh"), "# the trainer\n")
+    values = ", ".join(str(i) for i in range(10))
+    write(os.path.join(root, "pipelines/bench.yaml"), "\n".join([
+        "version: 1",
+        "name: matrix",
+        "stages:",
+        "  train:",
+        f"    matrix: {{ a: [{values}], b: [{values}] }}",
+        '    run: "cat src/train.sh > ${{ outputs.model }}; echo ${{ matrix.a }} ${{ matrix.b }} >> ${{ outputs.model }}"',
+        "    inputs: [src/train.sh]",
+        "    outputs:",
+        "      model: model-${{ matrix.a }}-${{ matrix.b }}.txt",
+    ]) + "\n")
+    write(os.path.join(root, "dvc.yaml"), "\n".join([
+        "stages:",
+        "  train:",
+        f"    matrix: {{ a: [{values}], b: [{values}] }}",
+        "    cmd: cat src/train.sh > out/model-${item.a}-${item.b}.txt; echo ${item.a} ${item.b} >> out/model-${item.a}-${item.b}.txt",
+        "    deps: [src/train.sh]",
+        "    outs:",
+        "      - out/model-${item.a}-${item.b}.txt",
+    ]) + "\n")
+    os.makedirs(os.path.join(root, "out"), exist_ok=True)
+
+
 if __name__ == "__main__":
     what, root, *rest = sys.argv[1:]
     if what == "six":
@@ -155,5 +184,7 @@ if __name__ == "__main__":
         dag(root, int(rest[0]))
     elif what == "tiny":
         tiny(root)
+    elif what == "matrix":
+        matrix(root)
     else:
         sys.exit(f"gen.py: unknown layout '{what}'")

@@ -18,7 +18,7 @@
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
 #   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving
-#                      containerize push)
+#                      containerize push matrix)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -262,6 +262,28 @@ case_push() {
     MLPIPE_BIN="$ML" BENCH_LAYER_MIB="$BIG_MIB" bash "$BENCH_DIR/push.sh" "$RESULTS_TSV" "$NOTES"
 }
 
+# ---- 10: a matrix of 100 instances, all cached -----------------------------------------
+case_matrix() {
+    echo "== 10: one stage with a 10 x 10 matrix (100 instances), all cached"
+    repo="$TMP/matrix"
+    new_repo "$repo"
+    python3 "$BENCH_DIR/gen.py" matrix "$repo"
+    commit_all "$repo" "a sweep of 100 instances"
+    cd "$repo"
+    "$ML" run pipelines/bench.yaml >/dev/null
+    dvc_init "$repo"
+    "$DVC" repro -q >/dev/null
+    commit_all "$repo" "dvc: track the sweep"
+    "$DVC" repro -q >/dev/null
+    [ -z "$(git status --porcelain)" ] || { echo "bench: matrix: tree not clean after setup" >&2; git status --short >&2; exit 1; }
+    assert_all_cached pipelines/bench.yaml
+    measure_pair matrix 5 40 5 1 "" "$ML run pipelines/bench.yaml" "$DVC repro"
+    ml=$MEDIAN_A ml_cpu=$CPU_A ref=$MEDIAN_B ref_cpu=$CPU_B
+    record "10. no-op run, matrix of 100 instances cached" "$ml" - - under 100 "$ml_cpu" -
+    record "10. no-op run, matrix of 100 instances cached" "$ml" "dvc repro" "$ref" faster 10 "$ml_cpu" "$ref_cpu"
+    note "10. the same sweep in DVC is a \`matrix:\` stage of dvc.yaml (\`\${item.a}\`), 100 stages \`train@a0-b0\`…"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -269,7 +291,7 @@ case_push() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
+    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -290,6 +312,7 @@ run_case dag "6. DAG of trivial stages"
 run_case serving "7. model server against MLServer"
 run_case containerize "8. containerize a large model"
 run_case push "9. push a large layer"
+run_case matrix "10. matrix of 100 instances"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"

@@ -48,8 +48,27 @@ struct ExpressionRoot {
             stages[name] = .object(["outputs": .object(outputs), "metrics": outcome.metrics ?? .object([:]),
                                     "results": .object(outcome.results)])
         }
+        // A matrix stage named without an instance: every instance's value, in a list.
+        for (group, instances) in pipeline.matrixGroups where !instances.isEmpty {
+            let members = instances.compactMap { stages[$0]?.object }
+            guard members.count == instances.count else { continue }  // not all upstream of this stage
+            stages[group] = .object(["outputs": Self.lists(members.map { $0["outputs"] }),
+                                     "metrics": Self.lists(members.map { $0["metrics"] }),
+                                     "results": Self.lists(members.map { $0["results"] })])
+        }
         root["stages"] = .object(stages)
         return EvaluationContext(root: root)
+    }
+
+    /// `[{a: 1}, {a: 2, b: 3}]` -> `{a: [1, 2], b: [null, 3]}`: the instances' mappings
+    /// as one mapping of lists, in instance order, null where an instance lacks the key.
+    static func lists(_ objects: [Value?]) -> Value {
+        let members = objects.map { $0?.object ?? [:] }
+        var keys = Set<String>()
+        for member in members { keys.formUnion(member.keys) }
+        var result: [String: Value] = [:]
+        for key in keys { result[key] = .array(members.map { $0[key] ?? .null }) }
+        return .object(result)
     }
 }
 

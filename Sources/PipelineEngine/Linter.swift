@@ -52,7 +52,14 @@ public struct Linter: Sendable {
                 results.append(FileResult(file: display, diagnostics: error.diagnostics, pipeline: nil))
                 continue
             }
-            results.append(FileResult(file: display, diagnostics: try missingInputs(pipeline, repo: repo), pipeline: pipeline))
+            var diagnostics: [Diagnostic] = []
+            do {
+                _ = try pipeline.applying(paramsFilesIn: root)
+            } catch {
+                diagnostics += error.diagnostics  // a missing params file, or a key not declared
+            }
+            diagnostics += try missingInputs(pipeline, repo: repo)
+            results.append(FileResult(file: display, diagnostics: diagnostics, pipeline: pipeline))
         }
         return results
     }

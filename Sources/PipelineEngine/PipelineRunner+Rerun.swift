@@ -28,10 +28,16 @@ extension PipelineRunner {
         if let params = Value.fromJSON(Data(original.paramsJSON.utf8)), case .object(let values) = params {
             pipeline.params = values
         }
+        let originalParams = pipeline.params
         pipeline = try applyParams(pipeline, options.params)
-        if let from, pipeline.stage(named: from) == nil {
+        // `--param`: the stages that reference a changed value are not reused.
+        let changedParams = Set(pipeline.params.keys.filter { pipeline.params[$0] != originalParams[$0] })
+        let changed = Set(pipeline.stages.filter { stage in
+            stage.references.contains { $0.count >= 2 && $0[0] == "params" && changedParams.contains($0[1]) }
+        }.map(\.name))
+        if let from, pipeline.stages(named: from).isEmpty {
             throw EngineError(.definition, "no stage '\(from)' in run #\(originalID)'s pipeline"
-                + (Suggestions.closest(to: from, in: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+                + (Suggestions.closest(to: from, in: pipeline.stageNames).map { "; did you mean '\($0)'?" } ?? ""))
         }
 
         let stages: [StageRecord]
@@ -45,8 +51,12 @@ extension PipelineRunner {
         let succeeded = Set(stages.filter { $0.status == .succeeded || $0.status == .cached }.map(\.name))
         let broken = Set(pipeline.stages.map(\.name)).subtracting(succeeded)
         var forced = Set<String>()
-        if let from { forced = [from] ; forced.formUnion(pipeline.downstream(of: [from])) }
+        if let from {
+            forced = Set(pipeline.stages(named: from))
+            forced.formUnion(pipeline.downstream(of: forced))
+        }
         let rerunAll = broken.union(pipeline.downstream(of: broken)).union(forced)
+            .union(changed).union(pipeline.downstream(of: changed))
         var reuse: [String: ReusedResult] = [:]
         for record in stages where succeeded.contains(record.name) && !rerunAll.contains(record.name) {
             reuse[record.name] = ReusedResult(fromRun: record.cachedFrom ?? originalID,

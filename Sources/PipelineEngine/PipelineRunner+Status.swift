@@ -37,6 +37,7 @@ extension PipelineRunner {
     /// cached. One that never made a result would run in any case.
     public func status(_ options: RunOptions) async throws(EngineError) -> StatusReport {
         let (session, pipeline, head) = try await openAtHead(options)
+        let options = try selectingStages(options, in: pipeline)
         let all = Set(pipeline.stages.map(\.name))
         let inputs = try InputPlan.make(pipeline: pipeline, selected: all, repo: session.repo, commit: head.commit, assumeClean: false)
         let context = RunContext(

@@ -46,6 +46,7 @@ public struct PipelineRunner: Sendable {
                                                  currentDirectory: options.currentDirectory)
         var pipeline = try loadPipeline(path: located.path, display: located.display,
                                         secretProviders: secretProviders(session.repo.workdir).names)
+        pipeline = try applyParamsFiles(pipeline, repositoryRoot: session.repo.workdir)
         pipeline = try applyParams(pipeline, options.params)
         return (session, pipeline, try gitHead(session.repo))
     }
@@ -54,6 +55,15 @@ public struct PipelineRunner: Sendable {
         do {
             return try PipelineLoader.load(path: path, displayPath: display, kinds: kinds.schemas,
                                            secretProviders: secretProviders)
+        } catch {
+            throw EngineError.spec(error)
+        }
+    }
+
+    /// `params_files:` over the `params:` defaults, read from the repository's working tree.
+    func applyParamsFiles(_ pipeline: Pipeline, repositoryRoot: String) throws(EngineError) -> Pipeline {
+        do {
+            return try pipeline.applying(paramsFilesIn: repositoryRoot)
         } catch {
             throw EngineError.spec(error)
         }
@@ -72,10 +82,7 @@ public struct PipelineRunner: Sendable {
     func execute(pipeline: Pipeline, session: Session, head: HeadState, repositoryRoot: String,
                  options: RunOptions, rerun: RerunPlan?, events: @escaping @Sendable (RunEvent) -> Void) async throws(EngineError) -> RunReport {
         // Which stages take part.
-        for name in options.only.union(options.force).sorted() where pipeline.stage(named: name) == nil {
-            throw EngineError(.definition, "no stage '\(name)' in \(pipeline.file)"
-                + (Suggestions.closest(to: name, in: pipeline.stages.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
-        }
+        let options = try selectingStages(options, in: pipeline)
         let selected: Set<String> = options.only.isEmpty
             ? Set(pipeline.stages.map(\.name))
             : options.only.union(pipeline.upstream(of: options.only))
@@ -161,6 +168,20 @@ public struct PipelineRunner: Sendable {
                 + (lost.count > 3 ? "; and \(lost.count - 3) more" : "") + "; check that the workspace's disk and database are writable")
         }
         return report
+    }
+
+    /// The options with `--only` and `--force` names made stage names: a stage with
+    /// `matrix:`, named as written, stands for all its instances; an instance is named as
+    /// shown (`train[lr=0.1,depth=3]`). An unknown name is a definition error.
+    func selectingStages(_ options: RunOptions, in pipeline: Pipeline) throws(EngineError) -> RunOptions {
+        for name in options.only.union(options.force).sorted() where pipeline.stages(named: name).isEmpty {
+            throw EngineError(.definition, "no stage '\(name)' in \(pipeline.file)"
+                + (Suggestions.closest(to: name, in: pipeline.stageNames).map { "; did you mean '\($0)'?" } ?? ""))
+        }
+        var selected = options
+        selected.only = Set(options.only.flatMap { pipeline.stages(named: $0) })
+        selected.force = Set(options.force.flatMap { pipeline.stages(named: $0) })
+        return selected
     }
 
     func gitHead(_ repo: GitRepository) throws(EngineError) -> HeadState {

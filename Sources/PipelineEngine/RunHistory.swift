@@ -163,6 +163,19 @@ public struct RunHistory: Sendable {
     /// `madeBy` is the run whose log it is, when that is another run (a cached stage).
     public func logs(_ reference: String, stage: String?) async throws(EngineError) -> [(stage: String, path: String, madeBy: Int64?)] {
         let details = try await details(reference)
+        if let stage, !details.stages.contains(where: { $0.name == stage }),
+           details.stages.contains(where: { $0.name.hasPrefix(stage + "[") }) {
+            // A stage with `matrix:`, named as written: the logs of all its instances.
+            var logs: [(stage: String, path: String, madeBy: Int64?)] = []
+            for record in details.stages where record.name.hasPrefix(stage + "[") {
+                do {
+                    logs += try await self.logs(reference, stage: record.name)
+                } catch where error.category == .definition {
+                    continue  // an instance with no log of its own (skipped, never ran)
+                }
+            }
+            return logs
+        }
         if let stage {
             guard let record = details.stages.first(where: { $0.name == stage }) else {
                 let names = details.stages.map(\.name)

@@ -21,7 +21,7 @@ extension StageExecution {
     func keyComponents(kind: any StageKind) throws(ExpressionError) -> KeyComponents {
         let roots = ExpressionRoot(pipeline: context.pipeline, head: context.head, runID: runID, secrets: context.secrets.values)
         let keyContext = roots.context(for: stage, mode: .key, outputPaths: [:], upstream: upstream)
-        let run = try stage.run?.render(keyContext)
+        let run = try stage.run?.renderCommand(keyContext, matrixGroups: context.pipeline.matrixGroupNames)
         var with: [String: Value] = [:]
         for (name, value) in stage.with { with[name] = try value.render(keyContext) }
         var env = context.pipeline.env
@@ -53,7 +53,7 @@ extension StageExecution {
         let secrets = context.secrets.scoped(to: stage.secrets)  // a stage gets only the secrets it lists
         let roots = ExpressionRoot(pipeline: context.pipeline, head: context.head, runID: runID, secrets: secrets)
         let execContext = roots.context(for: stage, mode: .execution, outputPaths: outputPaths, upstream: upstream)
-        let command = try stage.run?.render(execContext)
+        let command = try stage.run?.renderCommand(execContext, matrixGroups: context.pipeline.matrixGroupNames)
         var with: [String: Value] = [:]
         for (name, value) in stage.with { with[name] = try value.render(execContext) }
         var environment: [String: String] = [:]

@@ -12,6 +12,9 @@ final class DiagnosticSink {
     /// one more diagnostic says how many were left out.
     static let limit = 1_000
     private var omitted = 0
+    /// Every diagnostic kept, as `line:column:message`: the instances of a stage with
+    /// `matrix:` are decoded one by one, and a problem they share is reported once.
+    private var seen = Set<String>()
 
     /// Records a problem. The message is an autoclosure, so that past the limit no time is
     /// spent building messages (with their did-you-mean searches) that nobody will see.
@@ -24,7 +27,9 @@ final class DiagnosticSink {
             }
             return
         }
-        diagnostics.append(Diagnostic(location: location, message: message()))
+        let text = message()
+        guard seen.insert("\(location):\(text)").inserted else { return }
+        diagnostics.append(Diagnostic(location: location, message: text))
     }
 
     func error(_ message: @autoclosure () -> String, line: Int, column: Int) {

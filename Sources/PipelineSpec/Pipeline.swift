@@ -25,8 +25,13 @@ public struct Pipeline: Sendable {
     public var env: [String: String]
     /// Secret name → where its value comes from.
     public var secrets: [String: SecretSource]
-    /// The stages in file order.
+    /// The stages in file order; a stage with `matrix:` is there as its instances.
     public var stages: [Stage]
+    /// Each stage with `matrix:` (by its name as written) -> its instances' names, in
+    /// expansion order. A reference to the group means all of them.
+    public var matrixGroups: [String: [String]] = [:]
+    /// The `params_files:` entries, in file order (see `applying(paramsFilesIn:)`).
+    public var paramsFiles: [ParamsFile] = []
 
     /// Creates a pipeline; used by the loader and by tests that build one by hand.
     public init(file: String, source: String = "", version: Int = 1, name: String,
@@ -49,6 +54,21 @@ public struct Pipeline: Sendable {
     /// The stage called `named`, if any.
     public func stage(named: String) -> Stage? {
         stages.first { $0.name == named }
+    }
+
+    /// The stages a name on the command line (`--only`, `--force`, `status`) stands for:
+    /// the instances of a matrix group, a stage itself, or nothing when it names neither.
+    public func stages(named name: String) -> [String] {
+        if let instances = matrixGroups[name] { return instances }
+        return stage(named: name) == nil ? [] : [name]
+    }
+
+    /// The names of the stages with `matrix:` (the keys of `matrixGroups`).
+    public var matrixGroupNames: Set<String> { Set(matrixGroups.keys) }
+
+    /// Every name a user may give for a stage: stages, instances and matrix groups, sorted.
+    public var stageNames: [String] {
+        (stages.map(\.name) + matrixGroups.keys).sorted()
     }
 
     /// Stage names such that every stage comes after all its dependencies. Deterministic:

@@ -7,7 +7,7 @@ struct DeclaredNames {
 
 /// The checks that need every stage at once: `needs`, expression references and cycles.
 extension PipelineDecoder {
-    static let contexts = ["params", "git", "run", "pipeline", "outputs", "stages", "secrets", "env"]
+    static let contexts = ["params", "git", "run", "pipeline", "outputs", "stages", "secrets", "env", "matrix"]
     static let gitFields = ["sha", "short_sha", "branch"]
     static let cycleReportLimit = 20
 
@@ -16,15 +16,21 @@ extension PipelineDecoder {
     func check(_ drafts: [StageDraft], in pipeline: Pipeline) -> [Stage] {
         let byName = Dictionary(drafts.map { ($0.stage.name, $0.stage) }, uniquingKeysWith: { first, _ in first })
         // Sorted once here: messages list them, and a file may declare thousands.
-        let names = DeclaredNames(stages: drafts.map(\.stage.name).sorted(), secrets: secretNames.sorted(),
-                                  env: pipeline.env.keys.sorted())
+        let names = DeclaredNames(stages: (drafts.filter { $0.stage.matrix == nil }.map(\.stage.name)
+                                              + matrixGroups.keys).sorted(),
+                                  secrets: secretNames.sorted(), env: pipeline.env.keys.sorted())
         var stages: [Stage] = []
         for draft in drafts {
             var stage = draft.stage
             var dependencies = Set<String>()
+            let shown = stage.matrix?.group ?? stage.name  // the stage as written
             for site in draft.needSites {
-                if site.name == stage.name {
-                    sink.error("stage '\(stage.name)' needs itself; remove '\(site.name)' from its `needs`", at: site.location)
+                if site.name == stage.name || site.name == stage.matrix?.group {
+                    sink.error("stage '\(shown)' needs itself; remove '\(site.name)' from its `needs`", at: site.location)
+                } else if let instances = matrixGroups[site.name] {
+                    dependencies.formUnion(instances)  // a matrix stage: all its instances
+                } else if brokenGroups.contains(site.name) {
+                    continue  // its matrix is reported already
                 } else if byName[site.name] == nil {
                     sink.error("unknown stage '\(site.name)' in needs"
                                + sink.hint(for: site.name, in: names.stages, listing: "stages"), at: site.location)
@@ -36,30 +42,28 @@ extension PipelineDecoder {
                 let fix = names.secrets.isEmpty
                     ? "; the pipeline declares no secrets, add '\(site.name)' under the top-level `secrets:`"
                     : sink.hint(for: site.name, in: names.secrets, listing: "declared secrets")
-                sink.error("unknown secret '\(site.name)' in `secrets` of stage '\(stage.name)'\(fix)", at: site.location)
+                sink.error("unknown secret '\(site.name)' in `secrets` of stage '\(shown)'\(fix)", at: site.location)
             }
             for template in draft.runTemplates {
                 for site in template.referenceSites {
-                    if let dependency = checkReference(site.path, at: site.location, in: stage, field: "run",
-                                                       stages: byName, names: names, pipeline: pipeline) {
-                        dependencies.insert(dependency)
-                    }
+                    dependencies.formUnion(checkReference(site.path, at: site.location, in: stage, field: "run",
+                                                          stages: byName, names: names, pipeline: pipeline))
                 }
             }
             for template in draft.otherTemplates {
                 for site in template.referenceSites {
-                    if let dependency = checkReference(site.path, at: site.location, in: stage, field: nil,
-                                                       stages: byName, names: names, pipeline: pipeline) {
-                        dependencies.insert(dependency)
-                    }
+                    dependencies.formUnion(checkReference(site.path, at: site.location, in: stage, field: nil,
+                                                          stages: byName, names: names, pipeline: pipeline))
                 }
             }
-            stage.needs = stage.needs.filter { $0 != stage.name && byName[$0] != nil }
+            stage.needs = stage.needs.flatMap { matrixGroups[$0] ?? [$0] }
+                .filter { $0 != stage.name && $0 != stage.matrix?.group && byName[$0] != nil }
             stage.dependencies = dependencies.sorted()
             stages.append(stage)
         }
         reportCycles(stages)
         reportUnlistedSecrets(pipeline.secrets, stages: stages)
+        reportSharedOutputPaths(stages)
         return stages
     }
 
@@ -80,17 +84,18 @@ extension PipelineDecoder {
         }
     }
 
-    /// Reports a reference that names nothing declared. Returns the stage it depends on,
-    /// for `stages.S.…` references to another known stage.
+    /// Reports a reference that names nothing declared. Returns the stages it depends on,
+    /// for `stages.S.…` references to another known stage (all instances of a matrix stage).
     private func checkReference(_ path: [String], at location: SourceLocation, in stage: Stage, field: String?,
                                 stages: [String: Stage], names declared: DeclaredNames,
-                                pipeline: Pipeline) -> String? {
+                                pipeline: Pipeline) -> [String] {
         let written = Expression.describe(path)
         let head = path[0]
         let member = path.count > 1 ? path[1] : nil
-        func fail(_ message: @autoclosure () -> String) -> String? {
+        let shown = stage.matrix?.group ?? stage.name  // the stage as written
+        func fail(_ message: @autoclosure () -> String) -> [String] {
             sink.error(message(), at: location)
-            return nil
+            return []
         }
         switch head {
         case "params":
@@ -101,20 +106,20 @@ extension PipelineDecoder {
                     : sink.hint(for: member, in: pipeline.paramOrder, listing: "declared params")
                 return fail("unknown param '\(member)' in expression\(fix)")
             }
-            return nil
+            return []
         case "git":
             guard path.count == 2, let member, Self.gitFields.contains(member) else {
                 return fail("unknown git field in '\(written)'; use git.sha, git.short_sha or git.branch")
             }
-            return nil
+            return []
         case "run":
             guard path == ["run", "id"] else { return fail("unknown run field in '\(written)'; use run.id") }
-            return nil
+            return []
         case "pipeline":
             guard path == ["pipeline", "name"] else {
                 return fail("unknown pipeline field in '\(written)'; use pipeline.name")
             }
-            return nil
+            return []
         case "outputs":
             guard path.count == 2, let member else {
                 return fail("'\(written)' is not an output; write outputs.NAME")
@@ -122,21 +127,23 @@ extension PipelineDecoder {
             guard stage.output(named: member) != nil else {
                 let names = stage.outputs.map(\.name)
                 let fix = names.isEmpty
-                    ? "; stage '\(stage.name)' declares no outputs, add '\(member)' under `outputs:`"
+                    ? "; stage '\(shown)' declares no outputs, add '\(member)' under `outputs:`"
                     : sink.hint(for: member, in: names, listing: "its outputs")
-                return fail("unknown output '\(member)' of stage '\(stage.name)' in expression\(fix)")
+                return fail("unknown output '\(member)' of stage '\(shown)' in expression\(fix)")
             }
-            return nil
+            return []
         case "stages":
             guard let member else {
                 return fail("'stages' needs a stage and a field: write stages.NAME.outputs.OUTPUT")
             }
-            guard let other = stages[member] else {
+            let instances = matrixGroups[member] ?? [member]
+            if brokenGroups.contains(member) { return [] }  // its matrix is reported already
+            guard let first = instances.first, let other = stages[first] else {
                 return fail("unknown stage '\(member)' in expression"
                             + sink.hint(for: member, in: declared.stages, listing: "stages"))
             }
-            if member == stage.name {
-                return fail("stage '\(stage.name)' refers to itself in '\(written)'; use outputs.NAME for its own outputs")
+            if member == stage.name || member == stage.matrix?.group {
+                return fail("stage '\(shown)' refers to itself in '\(written)'; use outputs.NAME for its own outputs")
             }
             switch path.count > 2 ? path[2] : "" {
             case "outputs":
@@ -173,7 +180,10 @@ extension PipelineDecoder {
                 return fail("unknown field in '\(written)'; write stages.\(member).outputs.NAME, "
                             + "stages.\(member).metrics.NAME or stages.\(member).results.NAME")
             }
-            return member
+            return instances
+        case "matrix":
+            // Known keys were replaced by their values when the instance was decoded.
+            return fail(matrixReferenceProblem(path, in: stage))
         case "secrets":
             guard path.count == 2, let member else { return fail("'\(written)' is not a secret; write secrets.NAME") }
             guard secretNames.contains(member) else {
@@ -191,10 +201,10 @@ extension PipelineDecoder {
                             + (undeclared ? ", and add \(member) to the stage's `secrets:`" : ""))
             }
             if undeclared {
-                return fail("stage '\(stage.name)' does not list secret '\(member)' in its `secrets:`, so it would not "
+                return fail("stage '\(shown)' does not list secret '\(member)' in its `secrets:`, so it would not "
                             + "get it; add \(member) to the stage's `secrets:`")
             }
-            return nil
+            return []
         case "env":
             guard path.count == 2, let member else { return fail("'\(written)' is not a variable; write env.NAME") }
             guard pipeline.env[member] != nil else {
@@ -204,7 +214,7 @@ extension PipelineDecoder {
                     : sink.hint(for: member, in: names, listing: "pipeline variables")
                 return fail("unknown variable '\(member)' in expression\(fix)")
             }
-            return nil
+            return []
         default:
             return fail("unknown context '\(head)' in expression"
                         + sink.hint(for: head, in: Self.contexts, listing: "contexts"))
@@ -259,5 +269,33 @@ extension PipelineDecoder {
                 }
             }
         }
+    }
+
+    /// Reports an output path that two instances of a matrix stage share: both would
+    /// write it, and a checkout of the run would keep only one. Once per output.
+    private func reportSharedOutputPaths(_ stages: [Stage]) {
+        var owners: [String: [String: String]] = [:]  // group -> path -> first instance
+        var reported = Set<SourceLocation>()
+        for stage in stages {
+            guard let instance = stage.matrix else { continue }
+            for output in stage.outputs {
+                guard let other = owners[instance.group]?[output.path] else {
+                    owners[instance.group, default: [:]][output.path] = stage.name
+                    continue
+                }
+                guard reported.insert(output.location).inserted else { continue }
+                let key = instance.keys.first ?? "KEY"
+                let (stem, suffix) = Self.splitExtension(output.path)
+                sink.error("output '\(output.name)' of stage '\(instance.group)' has the same path '\(output.path)' in "
+                           + "'\(other)' and '\(stage.name)'; put a matrix value in the path, e.g. "
+                           + "`\(output.name): \(stem)-${{ matrix.\(key) }}\(suffix)`", at: output.location)
+            }
+        }
+    }
+
+    /// `model.pkl` -> (`model`, `.pkl`); a name without a dot -> (name, "").
+    static func splitExtension(_ path: String) -> (String, String) {
+        guard let dot = path.lastIndex(of: "."), dot != path.startIndex, !path[dot...].contains("/") else { return (path, "") }
+        return (String(path[..<dot]), String(path[dot...]))
     }
 }

@@ -16,15 +16,18 @@ struct StageDraft {
 extension PipelineDecoder {
     static let stageKeys = ["kind", "run", "needs", "inputs", "outputs", "with", "env", "secrets",
                             "timeout", "retries", "cache", "metrics"]
+        + ["matrix"]  // sweeps: PipelineDecoder+Matrix.swift
 
-    /// Decodes one entry of `stages:`; nil (reported) when it is not a mapping.
-    func stage(_ item: Entry) -> StageDraft? {
+
+    /// Decodes one entry of `stages:`, or one instance of it when it has a `matrix:`;
+    /// nil (reported) when it is not a mapping. Messages name the stage as written.
+    func stage(_ item: Entry, instance: MatrixInstance? = nil) -> StageDraft? {
         let name = item.key
         let context = "stage '\(name)'"
         guard let fields = entries(of: item.value, what: context, example: "`run: python3 train.py`") else { return nil }
         checkKeys(fields, allowed: Self.stageKeys, in: "in \(context)")
         let byKey = Dictionary(fields.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        var stage = Stage(name: name, location: location(item.keyNode), kind: "")
+        var stage = Stage(name: instance?.name ?? name, location: location(item.keyNode), kind: "", matrix: instance)
         var draft = StageDraft(stage: stage, needSites: [], runTemplates: [], otherTemplates: [])
 
         if let entry = byKey["run"], let text = string(entry.value, what: "`run` of \(context)") {
@@ -84,7 +87,7 @@ extension PipelineDecoder {
         }
 
         if let entry = byKey["outputs"], !isNull(entry.value) {
-            stage.outputs = outputs(entry.value, context: context)
+            stage.outputs = outputs(entry.value, context: context, stage: stage)
         }
 
         // `with:` is checked against the kind's settings type unless it is not a mapping
@@ -107,7 +110,9 @@ extension PipelineDecoder {
         }
         if let schema, withIsMapping {
             let suggest = sink.diagnostics.count < DiagnosticSink.suggestionLimit
-            for diagnostic in SettingsDecoder.check(schema.settings, of: stage, suggest: suggest) {
+            var shown = stage  // messages name the stage as written, once for all its instances
+            shown.name = name
+            for diagnostic in SettingsDecoder.check(schema.settings, of: shown, suggest: suggest) {
                 sink.error(diagnostic.message, at: diagnostic.location)
             }
         }
@@ -183,7 +188,7 @@ extension PipelineDecoder {
         return true
     }
 
-    private func outputs(_ node: YAMLNode, context: String) -> [StageOutput] {
+    private func outputs(_ node: YAMLNode, context: String, stage stageForMessages: Stage) -> [StageOutput] {
         guard let items = entries(of: node, what: "`outputs` of \(context)", example: "`model: model.onnx`") else {
             return []
         }
@@ -196,8 +201,16 @@ extension PipelineDecoder {
                            + "starting with a letter or '_'", at: location(item.keyNode))
                 continue
             }
-            guard let raw = string(item.value, what: "output '\(item.key)' of \(context)"),
-                  let path = relativePath(raw, what: "output path", at: location(item.value)) else { continue }
+            guard var raw = string(item.value, what: "output '\(item.key)' of \(context)") else { continue }
+            if matrixValues != nil, raw.contains("${{") {
+                // In a matrix stage, `${{ matrix.KEY }}` gives each instance its own path.
+                let rendered = template(item.value, text: raw)
+                let leftover = rendered.referenceSites.filter { $0.path.first == "matrix" }
+                for site in leftover { sink.error(matrixReferenceProblem(site.path, in: stageForMessages), at: site.location) }
+                if !leftover.isEmpty { continue }
+                if rendered.isLiteral { raw = rendered.raw }
+            }
+            guard let path = relativePath(raw, what: "output path", at: location(item.value)) else { continue }
             if let same = byPath[path] {
                 sink.error("output '\(item.key)' has the same path '\(path)' as output '\(same)'; "
                            + "give each output its own path", at: location(item.value))
@@ -225,7 +238,8 @@ extension PipelineDecoder {
     /// A path inside the stage's output folder, normalised; reports and returns nil otherwise.
     private func relativePath(_ raw: String, what: String, at location: SourceLocation) -> String? {
         if raw.contains("${{") {
-            sink.error("\(what) '\(raw)' contains an expression; \(what)s are plain relative paths", at: location)
+            sink.error("\(what) '\(raw)' contains an expression; \(what)s are plain relative paths "
+                       + "(an output path may use `${{ matrix.KEY }}` in a stage with `matrix:`)", at: location)
             return nil
         }
         if raw.hasPrefix("/") {
@@ -265,7 +279,10 @@ extension PipelineDecoder {
         locations.values[path.description] = location(node)
         switch node.content {
         case .scalar:
-            if case .string(let text)? = node.scalarValue { return .string(template(node, text: text)) }
+            if case .string(let text)? = node.scalarValue {
+                let value = TemplateValue.string(parsedTemplate(node, text: text))
+                return matrixValues.map { value.substituting("matrix", $0) } ?? value
+            }
             return .scalar(node.scalarValue ?? .null)
         case .sequence(let items):
             var values: [TemplateValue] = []

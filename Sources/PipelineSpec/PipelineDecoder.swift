@@ -13,6 +13,7 @@ final class PipelineDecoder {
     }
 
     static let topLevelKeys = ["version", "name", "params", "env", "secrets", "stages"]
+        + ["params_files"]  // sweeps: params read from files (Pipeline+ParamsFiles.swift)
 
     let file: String
     let source: String
@@ -23,6 +24,15 @@ final class PipelineDecoder {
     /// reported), so that a stage using one is not reported a second time.
     var secretNames: Set<String> = []
     let sink: DiagnosticSink
+    /// While a stage instance of a `matrix:` is decoded: its values (null for a key only
+    /// other instances have), which `template` puts in place of `matrix.KEY`.
+    var matrixValues: [String: Value]?
+    /// Stage with `matrix:` -> its instances' names; and -> every key its matrix has.
+    var matrixGroups: [String: [String]] = [:]
+    var matrixKeys: [String: [String]] = [:]
+    /// Stages whose `matrix:` has a problem (reported): references to them are not
+    /// reported a second time.
+    var brokenGroups: Set<String> = []
     private var sourceLines: [[Unicode.Scalar]]?
 
     init(file: String, source: String, kinds: [String: KindSchema], secretProviders: Set<String>, sink: DiagnosticSink) {
@@ -121,7 +131,7 @@ final class PipelineDecoder {
                                    + "starting with a letter or '_'", at: location(item.keyNode))
                         continue
                     }
-                    if let draft = stage(item) { drafts.append(draft) }
+                    drafts += stageInstances(item)
                 }
             }
         } else {
@@ -132,7 +142,9 @@ final class PipelineDecoder {
         var pipeline = Pipeline(file: file, source: source, version: version, name: name, params: params,
                                 paramOrder: paramOrder, paramLocations: paramLocations,
                                 paramsLocation: paramsLocation, env: env, secrets: secrets, stages: [])
+        pipeline.paramsFiles = paramsFiles(byKey["params_files"])
         pipeline.stages = check(drafts, in: pipeline)
+        pipeline.matrixGroups = matrixGroups
         return sink.isEmpty ? pipeline : nil
     }
 
@@ -324,8 +336,16 @@ final class PipelineDecoder {
 
     // MARK: Templates
 
-    /// Parses a scalar as a template, reporting malformed expressions at their token.
+    /// Parses a scalar as a template, reporting malformed expressions at their token. In
+    /// a stage instance, `matrix.KEY` is replaced by the instance's value.
     func template(_ node: YAMLNode, text: String) -> Template {
+        let template = parsedTemplate(node, text: text)
+        guard let matrixValues else { return template }
+        return template.substituting("matrix", matrixValues)
+    }
+
+    /// `template` without the matrix values put in.
+    func parsedTemplate(_ node: YAMLNode, text: String) -> Template {
         let (template, errors) = Template.parse(text, location: location(node), locate: locator(for: node, raw: text))
         for error in errors { sink.error(error.message, at: error.location) }
         return template

@@ -45,6 +45,8 @@ public struct Stage: Sendable {
     /// `needs` plus every stage referred to in an expression of this stage (`run`, `with`,
     /// `env`), sorted, without repeats.
     public var dependencies: [String]
+    /// For an instance of a stage with `matrix:`, its group and values; nil otherwise.
+    public var matrix: MatrixInstance?
 
     /// Creates a stage; `dependencies` defaults to `needs` sorted, `withLocations` to
     /// `location` for everything.
@@ -53,7 +55,7 @@ public struct Stage: Sendable {
                 with: [String: TemplateValue] = [:], withLocations: SettingsLocations? = nil,
                 env: [String: Template] = [:], secrets: [String] = [],
                 timeout: Double? = nil, retries: Int = 0, cache: Bool? = nil,
-                metrics: String? = nil, dependencies: [String]? = nil) {
+                metrics: String? = nil, dependencies: [String]? = nil, matrix: MatrixInstance? = nil) {
         self.name = name
         self.location = location
         self.kind = kind
@@ -70,6 +72,7 @@ public struct Stage: Sendable {
         self.cache = cache
         self.metrics = metrics
         self.dependencies = dependencies ?? Array(Set(needs)).sorted()
+        self.matrix = matrix
     }
 
     /// The output called `name`, if declared.

@@ -39,11 +39,29 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     /// The string with every expression replaced by its value's `interpolated` form.
     public func render(_ context: EvaluationContext) throws(ExpressionError) -> String {
+        try render(context) { _, value in value.interpolated }
+    }
+
+    /// `render` for a shell command (`run:`): a reference to a matrix stage without an
+    /// instance (`stages.train.outputs.model`, where `train` is in `matrixGroups`) gives a
+    /// list, which becomes its items as shell words, each quoted when it needs it
+    /// (`Value.shellWords`). Every other value is inserted as `render` does (a list param
+    /// stays JSON, as before matrices existed).
+    public func renderCommand(_ context: EvaluationContext, matrixGroups: Set<String>) throws(ExpressionError) -> String {
+        try render(context) { expression, value in
+            guard value.array != nil, case .reference(let path, _) = expression, path.count > 1,
+                  path[0] == "stages", matrixGroups.contains(path[1]) else { return value.interpolated }
+            return value.shellWords
+        }
+    }
+
+    private func render(_ context: EvaluationContext,
+                        form: (Expression, Value) -> String) throws(ExpressionError) -> String {
         var out = ""
         for part in parts {
             switch part {
             case .text(let text): out += text
-            case .expression(let expression): out += try expression.evaluate(context).interpolated
+            case .expression(let expression): out += form(expression, try expression.evaluate(context))
             }
         }
         return out

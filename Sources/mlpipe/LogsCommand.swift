@@ -7,7 +7,7 @@ struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs of a run's stages.")
 
     @Argument(help: "A run number, or `latest`.") var run: String
-    @Argument(help: "One stage (default: every stage that has a log).") var stage: String?
+    @Argument(help: "One stage, an instance of a matrix stage (`train[lr=0.1]`), or a matrix stage for all its instances (default: every stage that has a log).") var stage: String?
     @OptionGroup var workspace: WorkspaceOptions
 
     func run() async throws {
@@ -24,7 +24,8 @@ struct LogsCommand: AsyncParsableCommand {
             if let madeBy {
                 console.error("mlpipe: \(name) was cached in run #\(id); this is the log of run #\(madeBy), which made its result")
             }
-            if stage == nil { console.out(console.paint("==> \(name) <==", .bold)) }
+            // A header per stage, unless one stage was asked for (a matrix stage's name gives several).
+            if name != stage { console.out(console.paint("==> \(name) <==", .bold)) }
             guard let data = FileManager.default.contents(atPath: path) else {
                 console.error("mlpipe: the log of \(name) is gone (\(path))")
                 continue

@@ -18,6 +18,11 @@ struct RerunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stages to run at once (default: the number of cores).")
     var jobs: Int?
 
+    @Option(name: .customLong("param"), help: ArgumentHelp(
+        "Override a param of the run repeated; the stages that use it, and those downstream, run again.",
+        valueName: "key=value"))
+    var params: [String] = []
+
     @Option(name: .long, help: "Write a JUnit XML report to this file.")
     var junit: String?
 
@@ -28,7 +33,12 @@ struct RerunCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        let options = RunOptions(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun, workspace: workspace.resolved)
+        for param in params where ParamOverride(parsing: param) == nil {
+            throw ValidationError("--param takes key=value, got '\(param)'")
+        }
+        let options = RunOptions(params: params.compactMap(ParamOverride.init(parsing:)),
+                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun,
+                                 workspace: workspace.resolved)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let reference = run, from = from
