@@ -27,6 +27,8 @@ public struct Pipeline: Sendable {
     public var secrets: [String: SecretSource]
     /// The stages in file order.
     public var stages: [Stage]
+    /// The remote cache of `remote:`, if any.
+    public var remote: RemoteSetting?
 
     /// Creates a pipeline; used by the loader and by tests that build one by hand.
     public init(file: String, source: String = "", version: Int = 1, name: String,
