@@ -41,7 +41,8 @@ final class RemoteLink: Sendable {
         }
     }
 
-    /// The warning about a remote found down before the run, the first time it is asked.
+    /// The warning about a remote found down (by another stage, or before the run), the
+    /// first time it is asked.
     func pendingWarning() -> String? {
         state.withLock { Self.takeWarning(&$0, remote: remote) }
     }
@@ -53,8 +54,8 @@ final class RemoteLink: Sendable {
     }
 
     /// The remote a run uses: `--remote`, else `MLPIPE_REMOTE`, else the pipeline's
-    /// `remote:`; nil when none is set. Checks it once: a failure is an error with
-    /// `required`, else a link that is down from the start.
+    /// `remote:`; nil when none is set. With `required`, checks it first: a failure is an
+    /// error before anything runs.
     static func open(options: RunOptions, pipeline: Pipeline, secrets: ResolvedSecrets, workspace: Workspace,
                      environment: [String: String],
                      factory: @Sendable (RemoteURL, S3Credentials?) -> any RemoteCache) async throws(EngineError) -> RemoteLink? {
@@ -62,14 +63,15 @@ final class RemoteLink: Sendable {
         let credentials = try credentials(for: setting, secrets: secrets, environment: environment)
         let remote = factory(setting.url, credentials)
         let scratch = workspace.root + "/tmp/remote"
+        // Checked up front only when required, so that the run stops before it starts;
+        // otherwise the first stage that misses locally finds out, and a run whose stages
+        // are all local hits pays no round trip.
+        guard options.remoteRequired else { return RemoteLink(remote: remote, required: false, scratch: scratch) }
         do {
             try await remote.check()
-            return RemoteLink(remote: remote, required: options.remoteRequired, scratch: scratch)
+            return RemoteLink(remote: remote, required: true, scratch: scratch)
         } catch {
-            if options.remoteRequired {
-                throw EngineError(.environment, "the remote cache \(remote) is required (--remote-required) but cannot be used: \(secrets.masker.mask(error.message))")
-            }
-            return RemoteLink(remote: remote, required: false, scratch: scratch, down: secrets.masker.mask(error.message))
+            throw EngineError(.environment, "the remote cache \(remote) is required (--remote-required) but cannot be used: \(secrets.masker.mask(error.message))")
         }
     }
 
