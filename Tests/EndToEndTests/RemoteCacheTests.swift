@@ -74,6 +74,31 @@ struct RemoteCacheTests {
         #expect(third.lines.contains { $0.contains("train") && $0.contains("cached from run #1") }, "\(third)")
     }
 
+    @Test("credentials from the secrets `remote:` names, with no AWS variables set")
+    func credentialsFromSecrets() throws {
+        let bucket = try bucket()
+        var files = basicFiles
+        files["pipelines/demo.yaml"] = basicPipeline.replacingOccurrences(of: "name: demo\n", with: """
+            name: demo
+            secrets:
+              S3_KEY: { env: TEAM_S3_KEY }
+              S3_SECRET: { env: TEAM_S3_SECRET }
+            remote:
+              url: \(url(bucket))
+              access_key_id: S3_KEY
+              secret_access_key: S3_SECRET
+
+            """)
+        let first = try TempRepo(files: files)
+        let environment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+                           "TEAM_S3_KEY": WeedServer.accessKey, "TEAM_S3_SECRET": WeedServer.secretKey]
+        let run = try first.mlpipe("run", env: environment)
+        #expect(run.status == 0 && !run.stderr.contains("warning"), "\(run)")
+        let second = try clone(first)
+        #expect(try second.mlpipe("run", env: environment).status == 0)
+        #expect(Set(try second.statuses().values) == ["cached"])
+    }
+
     @Test("a remote that is down is one warning and a local run")
     func remoteDown() throws {
         let repo = try basicRepo()
