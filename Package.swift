@@ -65,8 +65,13 @@ let package = Package(
                 exclude: ["README.md"]),
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CSQLiteTuning"],
                 exclude: ["README.md"]),
+        // A remote cache over the S3 API: SigV4-signed requests, content-addressed objects and action entries.
+        .target(name: "S3Store", dependencies: [
+            "Canonical", "ArtifactStore", "CCrypto",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
-        .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn"],
+        .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn", "S3Store"],
                 exclude: ["README.md"]),
         // 4. Capabilities that know nothing of the engine.
         .target(name: "ModelFormats", dependencies: [
@@ -111,6 +116,7 @@ let package = Package(
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
+        .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),

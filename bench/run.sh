@@ -18,7 +18,7 @@
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
 #   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving
-#                      containerize push matrix)
+#                      containerize push matrix remote)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -284,6 +284,12 @@ case_matrix() {
     note "10. the same sweep in DVC is a \`matrix:\` stage of dvc.yaml (\`\${item.a}\`), 100 stages \`train@a0-b0\`…"
 }
 
+# ---- 11: the S3 remote cache against DVC's S3 remote and the AWS CLI (bench/remote.sh) ----
+case_remote() {
+    echo "== 11: the remote cache on SeaweedFS, against dvc pull + repro and aws s3 cp"
+    MLPIPE_BIN=$ML REMOTE_BENCH_VENV=$VENV bash "$BENCH_DIR/remote.sh" "$RESULTS_TSV"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -291,7 +297,7 @@ case_matrix() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
+    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -313,6 +319,7 @@ run_case serving "7. model server against MLServer"
 run_case containerize "8. containerize a large model"
 run_case push "9. push a large layer"
 run_case matrix "10. matrix of 100 instances"
+run_case remote "11. remote cache on SeaweedFS"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"

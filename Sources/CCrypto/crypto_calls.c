@@ -13,7 +13,10 @@
     CALL(int, EVP_DigestUpdate, (EVP_MD_CTX *ctx, const void *d, size_t cnt), (ctx, d, cnt))   \
     CALL(int, EVP_DigestFinal_ex, (EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s), (ctx, md, s)) \
     CALL(const EVP_MD *, EVP_sha1, (void), ())                                                 \
-    CALL(const EVP_MD *, EVP_sha256, (void), ())
+    CALL(const EVP_MD *, EVP_sha256, (void), ())                                               \
+    CALL(unsigned char *, HMAC, (const EVP_MD *evp_md, const void *key, int key_len,          \
+                                 const unsigned char *data, size_t data_len, unsigned char *md, \
+                                 unsigned int *md_len), (evp_md, key, key_len, data, data_len, md, md_len))
 
 #define CRYPTO_STRING(x) #x
 #define CRYPTO_SONAME(version) "libcrypto.so." CRYPTO_STRING(version)

@@ -4,6 +4,7 @@ import Foundation
 import GitState
 import PipelineSpec
 import RunStore
+import S3Store
 
 /// Runs pipelines: plans, schedules, caches and records.
 ///
@@ -20,6 +21,9 @@ public struct PipelineRunner: Sendable {
     public var secretProviders: @Sendable (_ repositoryRoot: String) -> SecretProviderRegistry
     /// Recorded with each run.
     public var version: String
+    /// Opens the remote cache a run names (`--remote`, `MLPIPE_REMOTE`, `remote:`): S3 by
+    /// default; the engine's tests give an ``InMemoryRemoteCache``.
+    public var remoteCaches: @Sendable (RemoteURL, S3Credentials?) -> any RemoteCache = PipelineRunner.s3Remote
 
     public init(kinds: KindRegistry, executor: any Executor = LocalProcessExecutor(), version: String,
                 secretProviders: @escaping @Sendable (_ repositoryRoot: String) -> SecretProviderRegistry = {
@@ -99,6 +103,10 @@ public struct PipelineRunner: Sendable {
         // temporary worktree: a secret file is git-ignored, so the worktree does not have it.
         let secrets = try await ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(session.repo.workdir))
 
+        let remote = try await RemoteLink.open(options: options, pipeline: pipeline, secrets: secrets,
+                                               workspace: session.workspace,
+                                               environment: ProcessInfo.processInfo.environment, factory: remoteCaches)
+
         // The run record, with every stage pending.
         let identity = ProcessIdentity.current()
         let startedAt = Date()
@@ -139,7 +147,7 @@ public struct PipelineRunner: Sendable {
             workspace: session.workspace, runStore: session.runStore, cache: session.cache,
             kinds: kinds, executor: executor, secrets: secrets, inputs: plan, options: options,
             forced: options.force.union(rerun?.forced ?? []), reuse: rerun?.reuse ?? [:],
-            positions: positions, events: events)
+            positions: positions, events: events, remote: remote)
         let summaries = await Scheduler(context: context, selected: selected).run()
 
         let finishedAt = Date()
@@ -193,6 +201,15 @@ public struct PipelineRunner: Sendable {
     }
 }
 
+extension PipelineRunner {
+    /// An S3 remote cache at `url`.
+    @Sendable public static func s3Remote(_ url: RemoteURL, _ credentials: S3Credentials?) -> any RemoteCache {
+        S3RemoteCache(client: S3Client(bucket: S3Bucket(bucket: url.bucket, prefix: url.prefix, endpoint: url.endpoint,
+                                                        region: url.region),
+                                       credentials: credentials))
+    }
+}
+
 /// SHA-256 of a text, as `sha256:<hex>`.
 func digest(of text: String) -> String {
     SHA256Hasher.digest(of: text.utf8).description
@@ -238,6 +255,8 @@ struct RunContext: Sendable {
     var reuse: [String: ReusedResult]
     var positions: [String: Int]
     var events: @Sendable (RunEvent) -> Void
+    /// The remote cache, asked after a local miss and given each computed result.
+    var remote: RemoteLink?
     /// mlpipe's own environment, which every process inherits; read once per run, since
     /// `ProcessInfo.environment` builds a new dictionary from `environ` on each call.
     var inheritedEnvironment: [String: String] = ProcessInfo.processInfo.environment

@@ -19,11 +19,17 @@ public struct RunOptions: Sendable {
     /// `--workspace`, or MLPIPE_WORKSPACE; nil for `<repo>/workspace`.
     public var workspace: String?
     public var currentDirectory: String
+    /// `--remote URL`: the remote cache, over `MLPIPE_REMOTE` and the pipeline's `remote:`.
+    public var remote: String?
+    /// `--remote-required`: a remote that cannot be used fails the run (exit 3) instead of
+    /// a warning and a local run.
+    public var remoteRequired: Bool
 
     public init(pipeline: String? = nil, params: [ParamOverride] = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 force: Set<String> = [], only: Set<String> = [], noCache: Bool = false, requireClean: Bool = false,
                 trigger: Trigger = .cli, workspace: String? = nil,
-                currentDirectory: String = FileManager.default.currentDirectoryPath) {
+                currentDirectory: String = FileManager.default.currentDirectoryPath,
+                remote: String? = nil, remoteRequired: Bool = false) {
         self.pipeline = pipeline
         self.params = params
         self.jobs = max(1, jobs)
@@ -34,6 +40,8 @@ public struct RunOptions: Sendable {
         self.trigger = trigger
         self.workspace = workspace
         self.currentDirectory = currentDirectory
+        self.remote = remote
+        self.remoteRequired = remoteRequired
     }
 }
 

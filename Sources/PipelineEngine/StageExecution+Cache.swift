@@ -24,11 +24,20 @@ extension StageExecution {
             return .failed(await finish(&record, status: .failed, error: error.message, category: .environment))
         }
         let hit: StageCache.Hit
+        var origin: String?
         switch found {
-        case .miss:
-            return .runs(await explain(key.components, cacheable: true, forced: false))
-        case .incomplete(_, let reason):
-            return .runs(reason)
+        case .miss, .incomplete:
+            // After a local miss, the remote cache (if any) is asked before computing.
+            switch await remoteHit(key: key, record: &record) {
+            case .hit(let value, let remote):
+                hit = value
+                origin = remote
+            case .failed(let result):
+                return .failed(result)
+            case .none:
+                if case .incomplete(_, let reason) = found { return .runs(reason) }
+                return .runs(await explain(key.components, cacheable: true, forced: false))
+            }
         case .hit(let value):
             hit = value
         }
@@ -61,10 +70,11 @@ extension StageExecution {
         } catch {
             warn(&record, "\(error.message); `cache gc` may treat this result as unused")
         }
-        record.cachedFrom = hit.runID
+        // A remote result names a run of another machine: its origin is the reason, not cachedFrom.
+        record.cachedFrom = origin == nil ? hit.runID : nil
         record.metricsJSON = hit.entry.metricsJSON
         record.resultsJSON = hit.entry.resultsJSON
-        record.reason = "cached: same key as run #\(hit.runID)"
+        record.reason = origin ?? "cached: same key as run #\(hit.runID)"
         return .taken(await finish(&record, status: .cached, outputs: outputs, metrics: hit.metrics, results: hit.results))
     }
 

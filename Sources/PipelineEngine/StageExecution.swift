@@ -159,6 +159,10 @@ struct StageExecution: Sendable {
                 // The result stands; only its reuse is lost. Said, and recorded with the stage.
                 warn(&record, "the result was not cached (\(error.message)); the next run will compute it again")
             }
+            if let failed = await pushToRemote(key: key, outputs: outputs, metricsJSON: record.metricsJSON,
+                                               results: result.results, record: &record) {
+                return failed
+            }
         }
         return await finish(&record, status: .succeeded, outputs: outputs, metrics: metrics, results: result.results)
     }

@@ -32,6 +32,8 @@ public struct Pipeline: Sendable {
     public var matrixGroups: [String: [String]] = [:]
     /// The `params_files:` entries, in file order (see `applying(paramsFilesIn:)`).
     public var paramsFiles: [ParamsFile] = []
+    /// The remote cache of `remote:`, if any.
+    public var remote: RemoteSetting?
 
     /// Creates a pipeline; used by the loader and by tests that build one by hand.
     public init(file: String, source: String = "", version: Int = 1, name: String,

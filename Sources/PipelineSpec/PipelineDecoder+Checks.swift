@@ -62,7 +62,7 @@ extension PipelineDecoder {
             stages.append(stage)
         }
         reportCycles(stages)
-        reportUnlistedSecrets(pipeline.secrets, stages: stages)
+        reportUnlistedSecrets(pipeline.secrets, stages: stages, remote: pipeline.remote)
         reportSharedOutputPaths(stages)
         return stages
     }
@@ -73,8 +73,8 @@ extension PipelineDecoder {
     /// expression uses is left out: that reference is already reported, with the fix.
     /// A secret that only a kind needs (`StageKind.secrets(for:)`, known when the stage
     /// starts) is listed by its stage too, so that this check can be made at lint time.
-    private func reportUnlistedSecrets(_ secrets: [String: SecretSource], stages: [Stage]) {
-        var covered = Set(stages.flatMap(\.secrets))
+    private func reportUnlistedSecrets(_ secrets: [String: SecretSource], stages: [Stage], remote: RemoteSetting?) {
+        var covered = Set(stages.flatMap(\.secrets)).union(remote?.secretNames ?? [])
         for stage in stages {
             for path in stage.references where path.count == 2 && path[0] == "secrets" { covered.insert(path[1]) }
         }

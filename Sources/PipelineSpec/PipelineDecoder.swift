@@ -12,7 +12,7 @@ final class PipelineDecoder {
         var value: YAMLNode
     }
 
-    static let topLevelKeys = ["version", "name", "params", "env", "secrets", "stages"]
+    static let topLevelKeys = ["version", "name", "params", "env", "secrets", "remote", "stages"]
         + ["params_files"]  // sweeps: params read from files (Pipeline+ParamsFiles.swift)
 
     let file: String
@@ -119,6 +119,8 @@ final class PipelineDecoder {
             }
         }
 
+        let remote = byKey["remote"].flatMap { isNull($0.value) ? nil : remoteSetting($0) }
+
         var drafts: [StageDraft] = []
         if let entry = byKey["stages"] {
             if let items = entries(of: entry.value, what: "`stages`", example: "`train: { run: python3 train.py }`") {
@@ -143,6 +145,7 @@ final class PipelineDecoder {
                                 paramOrder: paramOrder, paramLocations: paramLocations,
                                 paramsLocation: paramsLocation, env: env, secrets: secrets, stages: [])
         pipeline.paramsFiles = paramsFiles(byKey["params_files"])
+        pipeline.remote = remote
         pipeline.stages = check(drafts, in: pipeline)
         pipeline.matrixGroups = matrixGroups
         return sink.isEmpty ? pipeline : nil
@@ -181,6 +184,42 @@ final class PipelineDecoder {
             return nil
         }
         return SecretSource(provider: field.key, reference: text, location: location(item.keyNode))
+    }
+
+    /// `remote: URL`, or `remote: { url: URL, access_key_id: SECRET, secret_access_key:
+    /// SECRET, session_token: SECRET }` naming declared secrets; the URL checked at its place.
+    private func remoteSetting(_ entry: Entry) -> RemoteSetting? {
+        var urlNode = entry.value
+        var secretFields: [String: String] = [:]
+        if entry.value.pairs != nil {
+            guard let fields = entries(of: entry.value, what: "`remote`", example: "`url: s3://bucket/prefix`") else { return nil }
+            let allowed = ["url", "access_key_id", "secret_access_key", "session_token"]
+            checkKeys(fields, allowed: allowed, in: "in `remote`")
+            guard let url = fields.first(where: { $0.key == "url" }) else {
+                sink.error("`remote` has no `url`; add `url: s3://bucket/prefix`", at: location(entry.keyNode))
+                return nil
+            }
+            urlNode = url.value
+            for field in fields where field.key != "url" && allowed.contains(field.key) {
+                guard let name = string(field.value, what: "`\(field.key)` of `remote`") else { continue }
+                guard secretNames.contains(name) else {
+                    sink.error("`\(field.key)` of `remote` names secret '\(name)', which is not declared; add it under `secrets:`"
+                               + sink.hint(for: name, in: secretNames.sorted(), listing: "declared secrets"), at: location(field.value))
+                    continue
+                }
+                secretFields[field.key] = name
+            }
+        }
+        guard let text = string(urlNode, what: "`remote`") else { return nil }
+        do {
+            return RemoteSetting(url: try RemoteURL(parsing: text), location: location(urlNode),
+                                 accessKeyIDSecret: secretFields["access_key_id"],
+                                 secretAccessKeySecret: secretFields["secret_access_key"],
+                                 sessionTokenSecret: secretFields["session_token"])
+        } catch {
+            sink.error(error.description, at: location(urlNode))
+            return nil
+        }
     }
 
     /// `; known providers: env, file`, or a note that there are none.

@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import PipelineEngine
 
-/// `mlpipe cache ls|gc|verify`.
+/// `mlpipe cache ls|gc|verify|push|pull`.
 struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache", abstract: "Inspect, clean and verify the stage cache.",
-        subcommands: [Ls.self, GC.self, Verify.self])
+        subcommands: [Ls.self, GC.self, Verify.self, Push.self, Pull.self])
 
     struct Ls: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cache entries.")
@@ -55,6 +55,55 @@ struct CacheCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+extension CacheCommand {
+    struct Push: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "push", abstract: "Upload a run's cached results to the remote cache.")
+        @Argument(help: "A run number, or `latest`.") var run = "latest"
+        @Option(name: .long, help: ArgumentHelp("The remote cache (default: $MLPIPE_REMOTE).", valueName: "url"))
+        var remote: String?
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let transfer = try await RemoteTransfer.open(run, options: RunOptions(workspace: workspace.resolved, remote: remote))
+            try render(try await transfer.push(), verb: "pushed to")
+        }
+    }
+
+    struct Pull: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pull", abstract: "Download the remote cache's results for a run's stages into the local cache.")
+        @Argument(help: "A run number, or `latest`.") var run = "latest"
+        @Option(name: .long, help: ArgumentHelp("The remote cache (default: $MLPIPE_REMOTE).", valueName: "url"))
+        var remote: String?
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let transfer = try await RemoteTransfer.open(run, options: RunOptions(workspace: workspace.resolved, remote: remote))
+            try render(try await transfer.pull(), verb: "pulled from")
+        }
+    }
+
+    /// One line per stage; exit 1 when a stage could not be moved.
+    static func render(_ report: TransferReport, verb: String) throws {
+        let console = Console.shared
+        for line in report.lines { console.out(line) }
+        console.out("run #\(report.runID): \(report.lines.count - report.missing) stage result(s) \(verb) \(report.remote)")
+        if report.missing > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `--remote URL` and `--remote-required`, for `run` and `rerun`.
+struct RemoteOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The remote cache: s3://BUCKET/PREFIX?endpoint=URL&region=R (default: $MLPIPE_REMOTE, or the pipeline's `remote:`).",
+        valueName: "url"))
+    var remote: String?
+
+    @Flag(name: .long, help: "Fail (exit 3) when the remote cache cannot be used, instead of a warning and a local run.")
+    var remoteRequired = false
 }
 
 /// "1.2 MB".

@@ -30,6 +30,7 @@ struct RerunCommand: AsyncParsableCommand {
     var json = false
 
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var remote: RemoteOptions
 
     func run() async throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -38,7 +39,8 @@ struct RerunCommand: AsyncParsableCommand {
         }
         let options = RunOptions(params: params.compactMap(ParamOverride.init(parsing:)),
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun,
-                                 workspace: workspace.resolved)
+                                 workspace: workspace.resolved,
+                                 remote: remote.remote, remoteRequired: remote.remoteRequired)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let reference = run, from = from

@@ -34,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var remote: RemoteOptions
 
     func validate() throws {
         guard jobs ?? 1 >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -44,7 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             pipeline: selection.pipeline, params: selection.overrides, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
             force: Set(force), only: Set(only), noCache: noCache, requireClean: requireClean,
             trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
-            workspace: workspace.resolved)
+            workspace: workspace.resolved, remote: remote.remote, remoteRequired: remote.remoteRequired)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let report = try await Interrupts.run { try await runner.run(options, events: renderer.handle) }

@@ -11,6 +11,7 @@
 // and says what to install: these calls have no way to report the failure.
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/hmac.h>  // HMAC-SHA256 for S3 request signatures (S3Store)
 #include <stddef.h>
 
 /// Opens libcrypto once (thread-safe). Returns 1 when it is loaded; 0 when it is not,
