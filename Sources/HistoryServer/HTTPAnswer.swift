@@ -50,6 +50,7 @@ struct HTTPAnswer: Error {
         if path.hasPrefix("/api/") || path.hasPrefix("/hooks/") {
             var headers: HTTPFields = [:]
             if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"mlpipe\"" }
+            if status == .methodNotAllowed { headers[.allow] = "GET, HEAD" }
             return HTTPAnswer.json(.object(["error": .string(message)]), status: status, headers: headers)
         }
         let page = HTML.page(title: "\(status.code) \(status.reasonPhrase)", body: """
@@ -57,6 +58,8 @@ struct HTTPAnswer: Error {
             <p class="error">\(HTML.escape(message))</p>
             <p><a href="/">All runs</a></p>
             """)
-        return HTTPAnswer.html(page, status: status)
+        var headers: HTTPFields = [:]
+        if status == .methodNotAllowed { headers[.allow] = "GET, HEAD, POST" }
+        return HTTPAnswer.html(page, status: status, headers: headers)
     }
 }

@@ -11,6 +11,9 @@ import Hummingbird
 struct RequestParts: Sendable {
     var segments: [String]
     var query: [String: String]
+    /// Whether a parameter given with an empty value counts as given (the API: `status=`
+    /// is a bad status) rather than as left out (the pages' filter forms send every field).
+    var emptyIsGiven = false
 
     init(path: String, query rawQuery: String?) throws(HTTPAnswer) {
         var segments: [String] = []
@@ -38,9 +41,9 @@ struct RequestParts: Sendable {
         self.query = query
     }
 
-    /// A query parameter, nil when missing or empty.
+    /// A query parameter; nil when missing, or empty unless ``emptyIsGiven``.
     func parameter(_ name: String) -> String? {
-        query[name].flatMap { $0.isEmpty ? nil : $0 }
+        query[name].flatMap { $0.isEmpty && !emptyIsGiven ? nil : $0 }
     }
 
     /// A positive run id in a query parameter.

@@ -8,7 +8,18 @@ import PipelineEngine
 struct Routes: Sendable {
     let state: ServerState
 
+    /// The answer, with a `Server-Timing` header giving the time spent building it
+    /// (what `bench/serve.sh` reads: server time, without the client's).
     func respond(_ request: Request) async -> Response {
+        let start = ContinuousClock.now
+        var response = await answer(request)
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        response.headers[.init("Server-Timing")!] = String(format: "app;dur=%.3f", milliseconds)
+        return response
+    }
+
+    func answer(_ request: Request) async -> Response {
         let path = request.uri.path
         do {
             let parts = try RequestParts(path: path, query: request.uri.query)
@@ -23,7 +34,9 @@ struct Routes: Sendable {
                 guard request.method == .get || request.method == .head else {
                     throw HTTPAnswer(status: .methodNotAllowed, message: "the API only reads; use GET")
                 }
-                return try await APIRoutes(state: state).respond(request, parts)
+                var strict = parts
+                strict.emptyIsGiven = true
+                return try await APIRoutes(state: state).respond(request, strict)
             }
             let pages = Pages(state: state)
             switch (request.method, segments.first) {

@@ -81,14 +81,16 @@ struct StageLog: Sendable {
         headers[.cacheControl] = "no-store"
         let body = ResponseBody { writer in
             var offset = start
-            var pending = Data()
+            // Bytes read but not sent yet (a line still being written). An array, whose
+            // indices start at 0, not Data, whose slices keep their old indices.
+            var pending: [UInt8] = []
             var status = log.stage.status
             var lastCheck = Date.distantPast
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
             while true {
                 let live = status == .pending || status == .running
                 let chunk = readFrom(log.path, offset: offset + pending.count)
-                pending.append(chunk)
+                pending.append(contentsOf: chunk)
                 // Send whole lines while the stage runs; the rest once it has ended.
                 var cut = pending.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
                 if !live { cut = pending.count }
