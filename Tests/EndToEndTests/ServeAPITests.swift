@@ -59,6 +59,8 @@ struct ServeAPITests {
             "/../../../../etc/passwd",
             "/runs/1/stages/../../../../etc/passwd/log",
             "/api/v1/runs/1/stages/..%2F..%2F..%2F..%2Fetc%2Fpasswd/log",
+            "/api/v1/runs/1/stages/" + String(repeating: "..%2F", count: 16) + "etc%2Fpasswd/log",
+            "/runs/1/stages/" + String(repeating: "%2e%2e%2f", count: 16) + "etc%2fpasswd/log?download=1",
             "/api/v1/runs/1/stages/%2e%2e/log",
             "/api/v1/runs/1/stages/%2Fetc%2Fpasswd/log",
             "/api/v1/runs/1/stages//etc/passwd/log",
