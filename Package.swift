@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         // hdrhistogram-swift: smoke-test latencies, recorded without losing the tail.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        // Hummingbird: the HTTP server of `mlpipe serve`, on the swift-nio we already build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -105,9 +107,14 @@ let package = Package(
         .target(name: "StageKinds", dependencies: ["PipelineEngine", "ModelFormats", "ModelPackage",
                                                    "ContainerImage", "ModelRegistry", "Deployment"],
                 exclude: ["README.md"]),
+        // 6. `mlpipe serve`: the history pages, the JSON API, and the JSON shapes of `--json`.
+        .target(name: "HistoryServer", dependencies: [
+            "Canonical", "PipelineSpec", "PipelineEngine", "RunStore", "ModelRegistry",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment", "HistoryServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 

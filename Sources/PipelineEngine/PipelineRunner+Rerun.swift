@@ -94,7 +94,9 @@ extension PipelineRunner {
         }
 
         var runOptions = options
-        runOptions.trigger = .rerun
+        // `mlpipe rerun` is recorded `rerun`; a caller that names its own trigger (the
+        // server's buttons: `web`) keeps it.
+        if options.trigger == .cli || options.trigger == .ci { runOptions.trigger = .rerun }
         let plan = RerunPlan(parentRun: originalID, commit: original.commit, branch: original.branch,
                              pipelineSource: original.pipelineSource, pipelineFile: original.pipelineFile,
                              paramsJSON: Value.object(pipeline.params).canonicalJSON(), reuse: reuse, forced: forced)

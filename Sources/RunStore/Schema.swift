@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v3 run.pruned_at", migrate: addPrunedAt)
         migrator.registerMigration("v4 model registry: models, versions, alias moves", migrate: addModelRegistry)
         migrator.registerMigration("v5 deployments", migrate: addDeployments)
+        migrator.registerMigration("v6 serve: runs by branch and commit", migrate: addServeIndexes)
         return migrator
     }()
 

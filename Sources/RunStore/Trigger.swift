@@ -8,4 +8,7 @@ public enum Trigger: String, Sendable, Codable, CaseIterable {
     case rerun
     /// A webhook call (reserved for the server that will receive them).
     case webhook
+    /// A button on `mlpipe serve`'s pages (re-run, re-run from a stage);
+    /// ``RunRecord/parentRun`` names the run it re-ran.
+    case web
 }

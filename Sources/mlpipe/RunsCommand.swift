@@ -1,6 +1,7 @@
 import Canonical
 import ArgumentParser
 import Foundation
+import HistoryServer
 import PipelineEngine
 import PipelineSpec
 import RunStore
@@ -35,7 +36,7 @@ struct RunsCommand: AsyncParsableCommand {
             let runs = try await history.list(filter)
             let console = Console.shared
             if json {
-                console.out(Value.array(runs.map { .object(JSONOutput.run($0)) }).canonicalJSON())
+                console.out(HistoryJSON.runs(runs).canonicalJSON())
                 return
             }
             if runs.isEmpty {
@@ -77,9 +78,7 @@ struct RunsCommand: AsyncParsableCommand {
             let details = try await history.details(run)
             let console = Console.shared
             if json {
-                var object = JSONOutput.run(details.run)
-                object["stages"] = .array(details.stages.map { JSONOutput.stage($0, outputs: details.outputs(of: $0.name)) })
-                console.out(Value.object(object).canonicalJSON())
+                console.out(HistoryJSON.details(details).canonicalJSON())
                 return
             }
             let r = details.run
@@ -127,13 +126,7 @@ struct RunsCommand: AsyncParsableCommand {
             let comparison = try await history.compare(a, b)
             let console = Console.shared
             if json {
-                let diffs: [Value] = comparison.differences.map { d in
-                    .object(["category": .string(d.category), "name": .string(d.name),
-                             "a": d.typedA ?? JSONOutput.string(d.a), "b": d.typedB ?? JSONOutput.string(d.b),
-                             "delta": d.delta.map { .double($0) } ?? .null])
-                }
-                console.out(Value.object(["a": JSONOutput.int(comparison.a.id), "b": JSONOutput.int(comparison.b.id),
-                                          "differences": .array(diffs)]).canonicalJSON())
+                console.out(HistoryJSON.comparison(comparison).canonicalJSON())
                 return
             }
             console.out("run #\(comparison.a.id ?? 0) -> run #\(comparison.b.id ?? 0)")

@@ -1,0 +1,68 @@
+import Canonical
+import Foundation
+import Hummingbird
+
+/// Who may read and act: the bearer token of the API, the login cookie of the pages, and
+/// the CSRF token every form posts.
+///
+/// Without a token (the default, on 127.0.0.1) every request is let in; forms still carry
+/// the CSRF token, because another site open in the same browser can post to a
+/// loopback address. The CSRF token is random per server process: a page of this
+/// server holds it, another origin cannot read it.
+struct Access: Sendable {
+    /// The token, or nil when the server has none.
+    let token: String?
+    /// The value of the login cookie: derived from the token, so a restart keeps
+    /// logins, and the token itself never sits in a cookie.
+    let sessionValue: String?
+    /// What each form posts as `csrf`.
+    let csrfToken: String
+
+    static let cookieName = "mlpipe_session"
+
+    init(token: String?) {
+        self.token = token
+        sessionValue = token.map { SHA256Hasher.digest(of: Array("mlpipe-session\u{0}\($0)".utf8)).hex }
+        var generator = SystemRandomNumberGenerator()
+        csrfToken = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
+    }
+
+    /// Whether `request` may see `path`. The login page and its POST are always open.
+    func allows(_ request: Request, path: String) -> Bool {
+        guard let token, let sessionValue else { return true }
+        if path == "/login" { return true }
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+           Self.same(String(header.dropFirst(7)), token) {
+            return true
+        }
+        if let cookie = Self.cookie(Self.cookieName, in: request), Self.same(cookie, sessionValue) { return true }
+        return false
+    }
+
+    /// The value of the cookie `name`, if the request sent it.
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                    return String(parts[1]).trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Compares in time that does not depend on where the strings differ.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+
+    /// The `Set-Cookie` value of a login.
+    var loginCookie: String? {
+        sessionValue.map { "\(Self.cookieName)=\($0); Path=/; HttpOnly; SameSite=Strict" }
+    }
+}
