@@ -101,7 +101,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "Deployment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 

@@ -12,7 +12,7 @@ struct MLPipe: AsyncParsableCommand {
         abstract: "Run ML pipelines from your git repository: DAG stages, git-keyed cache, run history.",
         version: version,
         subcommands: [RunCommand.self, StatusCommand.self, RerunCommand.self, RunsCommand.self, LogsCommand.self,
-                      GraphCommand.self, LintCommand.self, CacheCommand.self, InitCommand.self, ScanCommand.self, ModelsCommand.self])
+                      GraphCommand.self, LintCommand.self, CacheCommand.self, InitCommand.self, ScanCommand.self, ModelsCommand.self, SmokeCommand.self])
 
     /// Runs the command and sets the exit status in one place:
     /// 0 ok, 1 a stage failed, 2 usage or definition, 3 environment, 130 interrupt.
