@@ -17,7 +17,7 @@
 #   BENCH_RUN_COUNT    runs in the store of case 5 (default 100000)
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
-#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving)
+#   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving smoke)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -249,6 +249,12 @@ case_serving() {
     bash "$BENCH_DIR/serving.sh" "$RESULTS_TSV"
 }
 
+# ---- 8: the smoke test's load loop against wrk, and V2 infer at a fixed rate (bench/smoke.sh) --
+case_smoke() {
+    echo "== 8: the smoke-test load loop against wrk, and the serving app at a fixed rate"
+    MLPIPE_BIN="$ML" bash "$BENCH_DIR/smoke.sh" "$RESULTS_TSV" "$NOTES"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -256,7 +262,7 @@ case_serving() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " ${BENCH_CASES:-startup noop folder bigfile history dag serving} " in *" $name "*) ;; *) return 0 ;; esac
+    case " ${BENCH_CASES:-startup noop folder bigfile history dag serving smoke} " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -275,6 +281,7 @@ run_case bigfile "4. uncommitted large input"
 run_case history "5. run history"
 run_case dag "6. DAG of trivial stages"
 run_case serving "7. model server against MLServer"
+run_case smoke "8. smoke-test load loop against wrk"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"
