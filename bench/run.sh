@@ -18,7 +18,7 @@
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
 #   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving
-#                      containerize push matrix remote)
+#                      containerize push matrix remote smoke)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -290,6 +290,12 @@ case_remote() {
     MLPIPE_BIN=$ML REMOTE_BENCH_VENV=$VENV bash "$BENCH_DIR/remote.sh" "$RESULTS_TSV"
 }
 
+# ---- 12: the smoke test's load loop against wrk, and V2 infer at a fixed rate (bench/smoke.sh) --
+case_smoke() {
+    echo "== 12: the smoke-test load loop against wrk, and the serving app at a fixed rate"
+    MLPIPE_BIN="$ML" bash "$BENCH_DIR/smoke.sh" "$RESULTS_TSV" "$NOTES"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -297,7 +303,7 @@ case_remote() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
+    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote smoke}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -320,6 +326,7 @@ run_case containerize "8. containerize a large model"
 run_case push "9. push a large layer"
 run_case matrix "10. matrix of 100 instances"
 run_case remote "11. remote cache on SeaweedFS"
+run_case smoke "12. smoke-test load loop against wrk"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"
