@@ -189,7 +189,7 @@ if tsv:
     with open(tsv, "a") as f:
         f.write(f"12. smoke load loop: GET /v2/health/live (s/request)\t{1 / ours_rps:.9f}\twrk\t{1 / wrk_rps:.9f}\t"
                 f"throughput\t0.5\t-\t-\n")
-        f.write(f"8. serving: V2 infer p99 at {float(rate):g}/s\t{float(p99) / 1000:.6f}\t-\t-\tunder\t50\t-\t-\n")
+        f.write(f"12. serving: V2 infer p99 at {float(rate):g}/s\t{float(p99) / 1000:.6f}\t-\t-\tunder\t50\t-\t-\n")
     with open(notes, "a") as f:
         f.write(f"12. CPU per request: mlpipe smoke {ours_cpu * 1e6:.0f} us, wrk {wrk_cpu * 1e6:.0f} us "
                 f"(user + system, medians of the rounds); V2 infer on iris as fast as the load loop drives it: "
