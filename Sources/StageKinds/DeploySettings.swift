@@ -72,6 +72,12 @@ public struct DeploySettings: KindSettings {
 
         init(from decoder: any Decoder) throws {
             let text = try decoder.singleValueContainer().decode(RegisterSettings.NonEmpty.self).text
+            // At lint time an expression's text (`iris@${{ stages.register.results.version }}`)
+            // stands for a value not known yet: it is checked when the stage starts.
+            if text.contains("${{") {
+                reference = ModelReference(name: text, selector: .latest)
+                return
+            }
             do { reference = try ModelReference(parsing: text) } catch {
                 throw SettingsError("'\(text)' is not a model reference (\(error.message)); write NAME@ALIAS, "
                                     + "NAME@VERSION or NAME")

@@ -77,6 +77,20 @@ struct DeploySmokeTests {
         #expect(try fixture.infer(try #require(after.first?["endpoint"] as? String)) == [10, 10, 10])
     }
 
+    @Test("lint reports a smoke-test threshold without its unit and an unknown on_failure at their places")
+    func lintsSettings() throws {
+        let stage = smokeStage.replacingOccurrences(of: "thresholds: { p99: 5s, error_rate: 0 }",
+                                                    with: "thresholds: { p99: 200, error_rate: 0 }\n      on_failure: retry")
+        let fixture = try DeployRepo(pipeline: deployPipeline(extra: stage), files: ["smoke/requests.jsonl": requests])
+        let result = try fixture.repo.mlpipe("lint")
+        #expect(result.status == 2, "\(result)")
+        #expect(result.errorLines == [
+            "pipelines/scaler.yaml:31:26: error: with.thresholds.p99: 200 is not a time; write it with its unit: "
+                + "250ms, 5s or 2m",
+            "pipelines/scaler.yaml:32:19: error: with.on_failure: 'retry' is not what a failure does; use rollback or keep",
+        ], "\(result)")
+    }
+
     @Test("a model that answers wrongly fails the smoke test; the earlier version still answers, the alias is back")
     func wrongModelRollsBack() throws {
         let fixture = try smokeRepo()

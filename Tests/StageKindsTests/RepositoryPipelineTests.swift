@@ -24,7 +24,8 @@ struct RepositoryPipelineTests {
         let export = try #require(pipeline.stage(named: "export"))
         #expect(export.dependencies.contains("train"))
         #expect(pipeline.upstream(of: ["export"]).isSuperset(of: ["prepare", "train", "evaluate"]))
-        #expect(pipeline.topologicalOrder.last == "register")
+        #expect(pipeline.topologicalOrder.last == "smoke-test")
+        #expect(pipeline.upstream(of: ["smoke-test"]).isSuperset(of: ["deploy", "register"]))
         #expect(pipeline.upstream(of: ["register"]).isSuperset(of: ["validate", "package", "image"]))
     }
 
