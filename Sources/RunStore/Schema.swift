@@ -15,6 +15,7 @@ enum Schema {
         migrator.registerMigration("v2 stage results and warnings, cache entry results", migrate: addResults)
         migrator.registerMigration("v3 run.pruned_at", migrate: addPrunedAt)
         migrator.registerMigration("v4 model registry: models, versions, alias moves", migrate: addModelRegistry)
+        migrator.registerMigration("v9 run names and notes", migrate: addRunNotes)
         return migrator
     }()
 
