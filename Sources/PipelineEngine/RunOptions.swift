@@ -19,11 +19,13 @@ public struct RunOptions: Sendable {
     /// `--workspace`, or MLPIPE_WORKSPACE; nil for `<repo>/workspace`.
     public var workspace: String?
     public var currentDirectory: String
+    /// `--name`: a label recorded with the run, shown by `runs`; nil for none.
+    public var runName: String?
 
     public init(pipeline: String? = nil, params: [ParamOverride] = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 force: Set<String> = [], only: Set<String> = [], noCache: Bool = false, requireClean: Bool = false,
                 trigger: Trigger = .cli, workspace: String? = nil,
-                currentDirectory: String = FileManager.default.currentDirectoryPath) {
+                currentDirectory: String = FileManager.default.currentDirectoryPath, runName: String? = nil) {
         self.pipeline = pipeline
         self.params = params
         self.jobs = max(1, jobs)
@@ -34,6 +36,7 @@ public struct RunOptions: Sendable {
         self.trigger = trigger
         self.workspace = workspace
         self.currentDirectory = currentDirectory
+        self.runName = runName
     }
 }
 
