@@ -49,6 +49,9 @@ enum JSONOutput {
             "version": .string(run.version),
             // When `runs prune` removed the run's folder; null while it is there.
             "prunedAt": date(run.prunedAt),
+            // `run --name` and `runs note`; null when not given.
+            "name": string(run.name),
+            "note": string(run.note),
         ]
     }
 

@@ -24,11 +24,15 @@ struct RerunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per event.")
     var json = false
 
+    @Option(name: .long, help: "A name for the new run, shown by `mlpipe runs`.")
+    var name: String?
+
     @OptionGroup var workspace: WorkspaceOptions
 
     func run() async throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        let options = RunOptions(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun, workspace: workspace.resolved)
+        let options = RunOptions(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun, workspace: workspace.resolved,
+                                 runName: name)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let reference = run, from = from
