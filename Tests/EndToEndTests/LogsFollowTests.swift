@@ -36,7 +36,11 @@ struct LogsFollowTests {
         let (repo, gate) = try Self.repo()
         defer { try? FileManager.default.removeItem(atPath: gate) }
         let run = try Child(mlpipeBinary, ["run"], in: repo.root)
-        defer { endSurvivors([run.pid]) }
+        defer {
+            // Opening the gate lets the stage end even when the test failed before it did.
+            FileManager.default.createFile(atPath: gate, contents: Data())
+            endSurvivors([run.pid])
+        }
         try waitFor("first's log") { repo.read("workspace/runs/1/first.log")?.contains("first started") == true }
 
         let follower = try Child(mlpipeBinary, ["logs", "-f", "1", "first"], in: repo.root)
@@ -57,7 +61,11 @@ struct LogsFollowTests {
         let (repo, gate) = try Self.repo()
         defer { try? FileManager.default.removeItem(atPath: gate) }
         let run = try Child(mlpipeBinary, ["run"], in: repo.root)
-        defer { endSurvivors([run.pid]) }
+        defer {
+            // Opening the gate lets the stage end even when the test failed before it did.
+            FileManager.default.createFile(atPath: gate, contents: Data())
+            endSurvivors([run.pid])
+        }
         try waitFor("first's log") { repo.read("workspace/runs/1/first.log")?.contains("first started") == true }
 
         let follower = try Child(mlpipeBinary, ["logs", "--follow", "latest", "second"], in: repo.root)
