@@ -59,6 +59,9 @@ public enum HistoryJSON {
             "version": .string(run.version),
             // When `runs prune` removed the run's folder; null while it is there.
             "prunedAt": date(run.prunedAt),
+            // `run --name` and `runs note`; null when not given.
+            "name": string(run.name),
+            "note": string(run.note),
         ]
     }
 

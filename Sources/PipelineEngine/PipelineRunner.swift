@@ -117,7 +117,7 @@ public struct PipelineRunner: Sendable {
             paramsJSON: paramsJSON, commit: head.commit, branch: head.branch, dirty: plan.isDirty,
             trigger: options.trigger, parentRun: rerun?.parentRun, status: .running, startedAt: startedAt,
             finishedAt: nil, version: version, host: ProcessIdentity.hostName(), pid: identity.pid,
-            pidStartTime: identity.startTime)
+            pidStartTime: identity.startTime, name: options.runName)
         let positions = Dictionary(uniqueKeysWithValues: pipeline.topologicalOrder.enumerated().map { ($1, $0) })
         let pending = pipeline.stages.map { stage in
             StageRecord(runID: 0, name: stage.name, kind: stage.kind, position: positions[stage.name] ?? 0,
@@ -174,6 +174,9 @@ public struct PipelineRunner: Sendable {
             throw EngineError(.environment,
                 "run #\(runID) finished \(status.rawValue), but its record is incomplete: \(lost.prefix(3).joined(separator: "; "))"
                 + (lost.count > 3 ? "; and \(lost.count - 3) more" : "") + "; check that the workspace's disk and database are writable")
+        }
+        if status == .succeeded {
+            try LatestRunLink.update(session.workspace, pipeline: pipeline.name, runID: runID)
         }
         return report
     }

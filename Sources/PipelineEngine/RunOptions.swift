@@ -24,12 +24,14 @@ public struct RunOptions: Sendable {
     /// `--remote-required`: a remote that cannot be used fails the run (exit 3) instead of
     /// a warning and a local run.
     public var remoteRequired: Bool
+    /// `--name`: a label recorded with the run, shown by `runs`; nil for none.
+    public var runName: String?
 
     public init(pipeline: String? = nil, params: [ParamOverride] = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 force: Set<String> = [], only: Set<String> = [], noCache: Bool = false, requireClean: Bool = false,
                 trigger: Trigger = .cli, workspace: String? = nil,
                 currentDirectory: String = FileManager.default.currentDirectoryPath,
-                remote: String? = nil, remoteRequired: Bool = false) {
+                remote: String? = nil, remoteRequired: Bool = false, runName: String? = nil) {
         self.pipeline = pipeline
         self.params = params
         self.jobs = max(1, jobs)
@@ -42,6 +44,7 @@ public struct RunOptions: Sendable {
         self.currentDirectory = currentDirectory
         self.remote = remote
         self.remoteRequired = remoteRequired
+        self.runName = runName
     }
 }
 

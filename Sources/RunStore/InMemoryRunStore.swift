@@ -109,7 +109,8 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
     public func runs(_ filter: RunFilter) -> [RunRecord] {
         state.withLock { s in
             let matching = s.runs.values
-                .filter { (filter.pipeline == nil || $0.pipeline == filter.pipeline) && (filter.status == nil || $0.status == filter.status) }
+                .filter { (filter.pipeline == nil || $0.pipeline == filter.pipeline) && (filter.status == nil || $0.status == filter.status)
+                    && filter.matches(name: $0.name) }
                 .sorted { ($0.id ?? 0) > ($1.id ?? 0) }
             return filter.limit > 0 ? Array(matching.prefix(filter.limit)) : matching
         }
@@ -207,6 +208,19 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
                 s.runs[id]?.prunedAt = date
                 return true
             }
+        }
+    }
+
+    public func setNote(runID: Int64, _ text: String, append: Bool) throws(RunStoreError) -> RunRecord {
+        try write("record the note of run #\(runID)") { (s: inout State) throws(RunStoreError) -> RunRecord in
+            guard var run = s.runs[runID] else {
+                throw RunStoreError(code: .notFound, operation: "record the note of run #\(runID)", path: nil,
+                                    reason: "there is no run #\(runID)", remedy: "`mlpipe runs` lists the runs that exist")
+            }
+            let note = append ? [run.note, text].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n") : text
+            run.note = note.isEmpty ? nil : note
+            s.runs[runID] = run
+            return run
         }
     }
 

@@ -5,14 +5,19 @@ internal import GRDB
 extension RunRecord {
     /// The columns a list reads: all but `pipeline_source`, which comes before
     /// `pruned_at` in the table but is stored in overflow pages that a list never
-    /// reads (see ``Schema/addPrunedAt(_:)``).
+    /// reads (see ``Schema/addPrunedAt(_:)``), then the run's name and note from
+    /// `run_note` (see ``Schema/addRunNotes(_:)``), read through ``source``.
     static let listColumns = """
         id, pipeline, pipeline_file, pipeline_digest, git_commit, git_branch, git_dirty, triggered_by, \
-        parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, params_json, pruned_at
+        parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, params_json, pruned_at, \
+        run_note.name, run_note.note
         """
 
     /// Every column, in ``init(row:)`` order.
     static let columns = listColumns + ", pipeline_source"
+
+    /// What a query of runs reads from: each run with its name and note, if any.
+    static let source = "run LEFT JOIN run_note ON run_note.run_id = run.id"
 
     /// The INSERT statement; `id` comes from SQLite.
     static let insertSQL = """
@@ -39,7 +44,7 @@ extension RunRecord {
             id: try reader.value(0, "id"),
             pipeline: try reader.value(1, "pipeline"),
             pipelineFile: try reader.value(2, "pipeline_file"),
-            pipelineSource: row.count > 18 ? try reader.value(18, "pipeline_source") : "",
+            pipelineSource: row.count > 20 ? try reader.value(20, "pipeline_source") : "",
             pipelineDigest: try reader.value(3, "pipeline_digest"),
             paramsJSON: try reader.value(16, "params_json"),
             commit: try reader.value(4, "git_commit"),
@@ -54,6 +59,8 @@ extension RunRecord {
             host: try reader.value(13, "host"),
             pid: try reader.value(14, "pid"),
             pidStartTime: try reader.value(15, "pid_start_time"),
-            prunedAt: try reader.optionalDate(17, "pruned_at"))
+            prunedAt: try reader.optionalDate(17, "pruned_at"),
+            name: try reader.optional(18, "name"),
+            note: try reader.optional(19, "note"))
     }
 }

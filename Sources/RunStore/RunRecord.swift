@@ -61,6 +61,11 @@ public struct RunRecord: Sendable, Codable, Hashable {
     /// When `mlpipe runs prune` removed the run's folder (its outputs and logs); nil
     /// while the folder is there. The record itself is never pruned.
     public var prunedAt: Date?
+    /// A short name given with `mlpipe run --name` (`baseline`, `lr sweep 3`), or nil.
+    /// Names need not be unique: they label runs for people, ids identify them.
+    public var name: String?
+    /// Free text kept with the run (`mlpipe runs note`), or nil. It may span lines.
+    public var note: String?
 
     /// A run record; `id`, `parentRun`, `finishedAt` and `prunedAt` are usually left out.
     public init(
@@ -82,7 +87,9 @@ public struct RunRecord: Sendable, Codable, Hashable {
         host: String,
         pid: Int32,
         pidStartTime: Int64,
-        prunedAt: Date? = nil
+        prunedAt: Date? = nil,
+        name: String? = nil,
+        note: String? = nil
     ) {
         self.id = id
         self.pipeline = pipeline
@@ -103,5 +110,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
         self.pid = pid
         self.pidStartTime = pidStartTime
         self.prunedAt = prunedAt
+        self.name = name
+        self.note = note
     }
 }

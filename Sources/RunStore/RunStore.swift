@@ -94,6 +94,12 @@ public protocol RunStore: Sendable {
     /// or unknown is left as it is. The record stays, with its stages and outputs,
     /// so `runs`, `runs show` and `runs diff` still show it.
     func markPruned(runIDs: [Int64], at date: Date) async throws(RunStoreError) -> [Int64]
+
+    /// Sets the note of run `runID` to `text` (an empty text removes it), or with
+    /// `append` adds `text` as a new line below the note it has, in one transaction, so
+    /// that two appends at once both land. Returns the run as it now is. Throws
+    /// ``RunStoreError/Code/notFound`` when the run does not exist.
+    func setNote(runID: Int64, _ text: String, append: Bool) async throws(RunStoreError) -> RunRecord
 }
 
 extension RunStore {

@@ -29,7 +29,7 @@ extension SQLiteRunStore {
             conditions.append("id NOT IN (\(kept) ORDER BY id DESC LIMIT ?)")
             values.append(keep)
         }
-        let sql = "SELECT \(RunRecord.listColumns) FROM run WHERE \(conditions.joined(separator: " AND ")) ORDER BY id"
+        let sql = "SELECT \(RunRecord.listColumns) FROM \(RunRecord.source) WHERE \(conditions.joined(separator: " AND ")) ORDER BY id"
         return try read("find the runs to prune") { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments(values))
                 .map { row throws(RunStoreError) in try RunRecord(row: row) }

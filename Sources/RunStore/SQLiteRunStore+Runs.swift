@@ -17,6 +17,10 @@ extension SQLiteRunStore {
             return try write("record a run of pipeline '\(run.pipeline)'") { db in
                 try db.cachedStatement(sql: RunRecord.insertSQL).execute(arguments: run.insertArguments)
                 let id = db.lastInsertedRowID
+                if run.name != nil || run.note != nil {
+                    try db.cachedStatement(sql: "INSERT INTO run_note (run_id, name, note) VALUES (?, ?, ?)")
+                        .execute(arguments: [id, run.name, run.note])
+                }
                 let insertStage = try db.cachedStatement(sql: StageRecord.upsertSQL)
                 for var stage in stages {
                     stage.runID = id
@@ -48,7 +52,7 @@ extension SQLiteRunStore {
     /// One read by primary key, with every column.
     public func run(id: Int64) throws(RunStoreError) -> RunRecord? {
         try read("read run #\(id)") { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RunRecord.columns) FROM run WHERE id = ?"), arguments: [id])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(RunRecord.columns) FROM \(RunRecord.source) WHERE id = ?"), arguments: [id])
                 .map { row throws(RunStoreError) in try RunRecord(row: row) }
         }
     }
@@ -77,11 +81,15 @@ extension SQLiteRunStore {
             conditions.append("status = ?")
             values.append(status.rawValue)
         }
+        if let name = filter.name {
+            conditions.append("run_note.name LIKE ? ESCAPE '\\'")
+            values.append(RunFilter.likePattern(containing: name))
+        }
         values.append(filter.limit > 0 ? filter.limit : -1)
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         // Four statements in all, one per filter shape, each served by an index
         // that yields rows already in `id DESC` order (see Schema).
-        let sql = "SELECT \(RunRecord.listColumns) FROM run\(whereClause) ORDER BY id DESC LIMIT ?"
+        let sql = "SELECT \(RunRecord.listColumns) FROM \(RunRecord.source)\(whereClause) ORDER BY id DESC LIMIT ?"
         return try read("list runs") { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments(values))
                 .map { row throws(RunStoreError) in try RunRecord(row: row) }

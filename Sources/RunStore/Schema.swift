@@ -17,6 +17,7 @@ enum Schema {
         migrator.registerMigration("v4 model registry: models, versions, alias moves", migrate: addModelRegistry)
         migrator.registerMigration("v5 deployments", migrate: addDeployments)
         migrator.registerMigration("v6 serve: runs by branch and commit", migrate: addServeIndexes)
+        migrator.registerMigration("v9 run names and notes", migrate: addRunNotes)
         return migrator
     }()
 

@@ -12,7 +12,7 @@ struct MLPipe: AsyncParsableCommand {
         commandName: "mlpipe",
         abstract: "Run ML pipelines from your git repository: DAG stages, git-keyed cache, run history.",
         version: version,
-        subcommands: [RunCommand.self, StatusCommand.self, RerunCommand.self, RunsCommand.self, LogsCommand.self,
+        subcommands: [RunCommand.self, StatusCommand.self, RerunCommand.self, RunsCommand.self, LogsCommand.self, CheckoutCommand.self, ExpCommand.self,
                       GraphCommand.self, LintCommand.self, CacheCommand.self, InitCommand.self, ScanCommand.self, ModelsCommand.self,
                       ImageCommand.self, DeploymentsCommand.self, ServeCommand.self, SmokeCommand.self])
 

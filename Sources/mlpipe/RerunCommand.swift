@@ -29,6 +29,9 @@ struct RerunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per event.")
     var json = false
 
+    @Option(name: .long, help: "A name for the new run, shown by `mlpipe runs`.")
+    var name: String?
+
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var remote: RemoteOptions
 
@@ -40,7 +43,8 @@ struct RerunCommand: AsyncParsableCommand {
         let options = RunOptions(params: params.compactMap(ParamOverride.init(parsing:)),
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, trigger: .rerun,
                                  workspace: workspace.resolved,
-                                 remote: remote.remote, remoteRequired: remote.remoteRequired)
+                                 remote: remote.remote, remoteRequired: remote.remoteRequired,
+                                 runName: name)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let reference = run, from = from

@@ -33,6 +33,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per event.")
     var json = false
 
+    @Option(name: .long, help: "A name for the run, shown by `mlpipe runs` (`runs --name` finds it).")
+    var name: String?
+
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var remote: RemoteOptions
 
@@ -45,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
             pipeline: selection.pipeline, params: selection.overrides, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
             force: Set(force), only: Set(only), noCache: noCache, requireClean: requireClean,
             trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
-            workspace: workspace.resolved, remote: remote.remote, remoteRequired: remote.remoteRequired)
+            workspace: workspace.resolved, remote: remote.remote, remoteRequired: remote.remoteRequired, runName: name)
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
         let report = try await Interrupts.run { try await runner.run(options, events: renderer.handle) }

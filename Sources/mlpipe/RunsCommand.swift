@@ -11,7 +11,7 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List, show, compare and prune recorded runs.",
-        subcommands: [List.self, Show.self, Diff.self, Prune.self],
+        subcommands: [List.self, Show.self, Diff.self, Prune.self, Note.self],
         defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
@@ -20,7 +20,9 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Only runs of this pipeline.") var pipeline: String?
         @Option(name: .long, help: "Only runs with this status (running, succeeded, failed, cancelled, interrupted).") var status: String?
         @Option(name: .long, help: "At most this many runs.") var limit: Int = 20
+        @Option(name: .long, help: "Only runs whose name contains this text (any case).") var name: String?
         @Flag(name: .long, help: "Print a JSON array.") var json = false
+        @OptionGroup(title: "Experiments table") var table: ExperimentOptions
         @OptionGroup var workspace: WorkspaceOptions
 
         func validate() throws {
@@ -32,7 +34,11 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
-            let filter = RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit)
+            let filter = RunFilter(pipeline: pipeline, status: status.flatMap(RunStatus.init(rawValue:)), limit: limit, name: name)
+            if table.requested {
+                let query = ExperimentQuery(filter: filter, params: table.params, metrics: table.metrics, all: table.all, sort: table.sort)
+                return try await ExperimentsView.print(query, workspace: workspace, json: json, csv: table.csv)
+            }
             let runs = try await history.list(filter)
             let console = Console.shared
             if json {
@@ -43,7 +49,9 @@ struct RunsCommand: AsyncParsableCommand {
                 console.out(try await history.emptyListMessage(filter))
                 return
             }
-            console.out("RUN     PIPELINE        STATUS       COMMIT   BRANCH          STARTED              DURATION  TRIGGER")
+            let labelled = RunLabels.any(runs)
+            console.out("RUN     PIPELINE        STATUS       COMMIT   BRANCH          STARTED              DURATION  TRIGGER"
+                + (labelled ? "      " + RunLabels.header : ""))
             for run in runs {
                 let started = LocalTime.timestamp(run.startedAt)
                 let took = run.finishedAt.map { duration($0.timeIntervalSince(run.startedAt)) } ?? "-"
@@ -51,7 +59,8 @@ struct RunsCommand: AsyncParsableCommand {
                 if run.dirty { commit += "*" }
                 console.out([col("#\(run.id ?? 0)", 7), col(run.pipeline, 15), col(statusText(run.status), 12, painted: run.status.rawValue),
                              col(commit, 8), col(run.branch ?? "-", 15), col(started, 20), col(took, 9),
-                             run.trigger.rawValue + (run.parentRun.map { " of #\($0)" } ?? "")].joined(separator: " "))
+                             col(run.trigger.rawValue + (run.parentRun.map { " of #\($0)" } ?? ""), labelled ? 12 : 0)]
+                    .joined(separator: " ") + (labelled ? " " + RunLabels.columns(run) : ""))
             }
         }
 
@@ -88,6 +97,7 @@ struct RunsCommand: AsyncParsableCommand {
             console.out("  started   \(r.startedAt.formatted(JSONOutput.isoStyle))" + (r.finishedAt.map { "  took \(duration($0.timeIntervalSince(r.startedAt)))" } ?? ""))
             console.out("  trigger   \(r.trigger.rawValue)\(r.parentRun.map { ", re-run of #\($0)" } ?? "")  host \(r.host)  mlpipe \(r.version)")
             console.out("  params    \(r.paramsJSON)")
+            for line in RunLabels.showLines(r) { console.out(line) }
             if let pruned = r.prunedAt {
                 console.out("  folder    pruned \(pruned.formatted(JSONOutput.isoStyle)): its outputs and logs are gone, the record stays")
             }
@@ -114,16 +124,20 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Diff: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare two runs: commit, params, inputs, outputs and metrics.")
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare runs: commit, params, inputs, outputs and metrics (a column per run for more than two).")
 
-        @Argument(help: "The first run.") var a: String
-        @Argument(help: "The second run.") var b: String
+        @Argument(help: "Two runs or more.") var runs: [String] = []
         @Flag(name: .long, help: "Print JSON.") var json = false
         @OptionGroup var workspace: WorkspaceOptions
 
+        func validate() throws {
+            guard runs.count >= 2 else { throw ValidationError("runs diff compares two runs or more; give their numbers, e.g. `runs diff 4 7`") }
+        }
+
         func run() async throws {
             let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
-            let comparison = try await history.compare(a, b)
+            if runs.count > 2 { return DiffTableView.print(try await history.compare(runs), json: json) }
+            let comparison = try await history.compare(runs[0], runs[1])
             let console = Console.shared
             if json {
                 console.out(HistoryJSON.comparison(comparison).canonicalJSON())
@@ -132,13 +146,13 @@ struct RunsCommand: AsyncParsableCommand {
             console.out("run #\(comparison.a.id ?? 0) -> run #\(comparison.b.id ?? 0)")
             if comparison.differences.isEmpty { console.out("  no differences"); return }
             for d in comparison.differences {
-                var line = "  \(col(d.category, 8)) \(d.name): \(short(d.a)) -> \(short(d.b))"
+                var line = "  \(col(d.category, 8)) \(d.name): \(Self.short(d.a)) -> \(Self.short(d.b))"
                 if let delta = d.delta { line += String(format: " (%+g)", delta) }
                 console.out(line)
             }
         }
 
-        func short(_ value: String?) -> String {
+        static func short(_ value: String?) -> String {
             guard let value else { return "(none)" }
             if value.hasPrefix("sha256:") { return String(value.prefix(19)) + "…" }
             if value.count == 40, value.allSatisfy(\.isHexDigit) { return String(value.prefix(7)) }
