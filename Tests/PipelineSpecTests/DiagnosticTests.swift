@@ -48,7 +48,7 @@ struct DiagnosticTests {
                 + "(known providers: env, file, vault)",
             "pipeline.yaml:8:5: error: unknown key 'kidn' in stage 'a'; did you mean 'kind'?",
             "pipeline.yaml:10:5: error: unknown key 'zzz' in stage 'a'; valid keys are: cache, env, inputs, kind, "
-                + "metrics, needs, outputs, retries, run, secrets, timeout, with",
+                + "matrix, metrics, needs, outputs, retries, run, secrets, timeout, with",
         ].sorted(by: Self.byPosition))
     }
 

@@ -101,7 +101,7 @@ struct RobustnessTests {
 @Test("control characters from quoted keys are escaped in diagnostics, which stay one line")
 func controlCharactersInDiagnostics() {
     #expect(lint("version: 1\nname: x\n\"\\e[31mred\\nline\": 1\nstages: { a: { run: echo } }\n")
-        == [#"pipeline.yaml:3:1: error: unknown key '\u{1B}[31mred line' at the top level; valid keys are: env, name, params, remote, secrets, stages, version"#])
+        == [#"pipeline.yaml:3:1: error: unknown key '\u{1B}[31mred line' at the top level; valid keys are: env, name, params, params_files, remote, secrets, stages, version"#])
 }
 
 @Test("a file with thousands of stages and mistakes is checked with a bounded report")
