@@ -40,7 +40,7 @@ extension SQLiteRunStore {
         }
         values.append(query.limit)
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(RunRecord.listColumns) FROM run\(whereClause) ORDER BY id DESC LIMIT ?"
+        let sql = "SELECT \(RunRecord.listColumns) FROM \(RunRecord.source)\(whereClause) ORDER BY id DESC LIMIT ?"
         return try read("list a page of runs") { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments(values))
                 .map { row throws(RunStoreError) in try RunRecord(row: row) }
