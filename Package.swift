@@ -67,9 +67,13 @@ let package = Package(
                 exclude: ["README.md"]),
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CSQLiteTuning"],
                 exclude: ["README.md"]),
+        // What every HTTP client shares: retry classification, streamed file bodies.
+        .target(name: "HTTPTransport", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["README.md"]),
         // A remote cache over the S3 API: SigV4-signed requests, content-addressed objects and action entries.
         .target(name: "S3Store", dependencies: [
-            "Canonical", "ArtifactStore", "CCrypto",
+            "Canonical", "ArtifactStore", "CCrypto", "HTTPTransport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
@@ -86,7 +90,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // OCI images without a daemon: reproducible layers, the image layout, a registry client.
         .target(name: "ContainerImage", dependencies: [
-            "Canonical", "CZlib",
+            "Canonical", "CZlib", "HTTPTransport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
         // Model versions, aliases with their history, lineage: local tables or MLflow.
@@ -118,12 +122,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 
+        // Real servers for tests (SeaweedFS, ...): free ports, start, probe, stop by pid.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CanonicalTests", dependencies: ["Canonical"]),
         .testTarget(name: "PipelineSpecTests", dependencies: ["PipelineSpec"]),
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
-        .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore"]),
+        .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore", "TestSupport"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
@@ -131,6 +137,6 @@ let package = Package(
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["mlpipe"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["mlpipe", "TestSupport"]),
     ]
 )

@@ -104,6 +104,7 @@ public struct LayerCache: Sendable {
               let record = try? JSONDecoder().decode(Record.self, from: Data(bytes)) else { return nil }
         let path = folder + "/blobs/sha256/" + record.digest.hex
         guard let stamp = try? FileStamp(path: path), stamp.isRegularFile, stamp.size == record.size else { return nil }
+        BuildCacheSweeper.touch(recordPath(key))
         return Layer(mediaType: record.mediaType, digest: record.digest, size: record.size,
                      diffID: record.diffID, path: path)
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Canonical
 import Foundation
+import HTTPTransport
 import NIOCore
 import NIOHTTP1
 
@@ -57,7 +58,7 @@ struct RegistryBlobDownloader: Sendable {
             response = try await transport.http.execute(outgoing, deadline: .now() + .hours(6))
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
-            throw RegistryConnectionFailure(error)
+            throw ConnectionFailure(error, peer: "the registry")
         }
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
@@ -81,7 +82,7 @@ struct RegistryBlobDownloader: Sendable {
                 throw error
             } catch {
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
-                throw RegistryConnectionFailure(error)   // cut off mid-body: worth another try
+                throw ConnectionFailure(error, peer: "the registry")   // cut off mid-body: worth another try
             }
             try file.close(sync: false)
             let digest = hasher.finalize()

@@ -1,4 +1,5 @@
 import Canonical
+import HTTPTransport
 import NIOHTTP1
 
 /// Gets one blob into a repository the cheapest way the registry allows: nothing when a
@@ -100,7 +101,7 @@ struct RegistryBlobUploader: Sendable {
             request.headers = [("Content-Type", "application/octet-stream")]
             if blob.size > 0 {
                 request.body = {
-                    try RegistryFileChunks(path: path, offset: 0, length: blob.size, bufferSize: bufferSize).body()
+                    try FileRangeBody(path: path, offset: 0, length: blob.size, bufferSize: bufferSize).body()
                 }
             }
             let response = try await step(request, expecting: 201)
@@ -117,7 +118,7 @@ struct RegistryBlobUploader: Sendable {
             request.headers = [("Content-Type", "application/octet-stream"),
                                ("Content-Range", "\(start)-\(start + length - 1)")]
             request.body = {
-                try RegistryFileChunks(path: path, offset: start, length: length, bufferSize: bufferSize).body()
+                try FileRangeBody(path: path, offset: start, length: length, bufferSize: bufferSize).body()
             }
             let response = try await step(request, expecting: 202)
             // Range: 0-<last byte received>; a registry that holds less lost part of the chunk.
@@ -145,14 +146,14 @@ struct RegistryBlobUploader: Sendable {
         let response: RegistryResponse
         do {
             response = try await transport.send(request, repository: repository)
-        } catch let failure as RegistryConnectionFailure {
+        } catch let failure as ConnectionFailure {
             let error = failure.error(registry: transport.registry, request: request.label, attempts: 1)
             guard failure.retryable else { throw error }
             throw SessionFailure(error: error, retryAfter: nil, afterClosingPut: request.method == .PUT)
         }
         if response.status == status { return response }
         // 404 inside a session: the registry forgot it (expired, restarted); start over.
-        let restart = RegistryTransport.isRetryable(status: response.status)
+        let restart = ConnectionFailure.isRetryable(status: response.status)
             || (response.status == 404 && request.method != .POST)
         guard restart else { throw failure(request, response) }
         throw SessionFailure(error: failure(request, response),

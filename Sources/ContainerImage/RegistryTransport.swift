@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import NIOCore
 import NIOHTTP1
 
@@ -124,13 +125,13 @@ final class RegistryTransport: Sendable {
             let retryAfter: Duration?
             do {
                 let response = try await operation(request)
-                guard RegistryTransport.isRetryable(status: response.status) else { return response }
+                guard ConnectionFailure.isRetryable(status: response.status) else { return response }
                 guard attempt < options.maxAttempts else {
                     throw RegistryError.unexpected(registry: registry, repository: repository, request: request.label,
                                                    status: response.status, detail: response.detail, attempts: attempt)
                 }
                 retryAfter = RegistryTransport.retryAfter(response.headers)
-            } catch let failure as RegistryConnectionFailure {
+            } catch let failure as ConnectionFailure {
                 guard failure.retryable, attempt < options.maxAttempts else {
                     throw failure.error(registry: registry, request: request.label, attempts: attempt)
                 }
@@ -145,7 +146,7 @@ final class RegistryTransport: Sendable {
     /// or a Bearer token fetched for the request's scopes).
     ///
     /// Throws ``RegistryError`` for 401 after that and for 403, and
-    /// ``RegistryConnectionFailure`` when no answer came; any other status is returned.
+    /// ``ConnectionFailure`` when no answer came; any other status is returned.
     func send(_ request: RegistryRequest, repository: String) async throws -> RegistryResponse {
         var answeredChallenge = false
         while true {
@@ -188,18 +189,13 @@ final class RegistryTransport: Sendable {
             let response = try await http.execute(outgoing, deadline: .now() + .hours(6))
             let body = try await response.body.collect(upTo: 16 << 20)
             return RegistryResponse(status: Int(response.status.code), headers: response.headers, body: body)
-        } catch let error as RegistryError {
-            throw error  // the body factory could not read the blob file
+        } catch let error as FileReadError {
+            throw RegistryError.blob(error)  // the body could not read the blob file
         } catch {
             // async-http-client reports a cancelled task as its own error; it is no fault of the registry.
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
-            throw RegistryConnectionFailure(error)
+            throw ConnectionFailure(error, peer: "the registry")
         }
-    }
-
-    /// 5xx and 429: the registry may answer differently next time.
-    static func isRetryable(status: Int) -> Bool {
-        status == 429 || (500...599).contains(status)
     }
 
     /// `Retry-After: <seconds>`, when the registry sent one.
@@ -208,57 +204,23 @@ final class RegistryTransport: Sendable {
     }
 }
 
-/// No answer came: the connection was refused, reset, or timed out.
-struct RegistryConnectionFailure: Error, Sendable {
-    /// Worth trying again (a reset or timeout); a refused connection or a TLS failure is not.
-    let retryable: Bool
-    /// "connection refused", "connection reset", "timed out", ...
-    let reason: String
-    let underlying: any Error & Sendable
-
-    init(_ error: any Error) {
-        underlying = error
-        (retryable, reason) = RegistryConnectionFailure.classify(error)
-    }
-
-    static func classify(_ error: any Error) -> (Bool, String) {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .remoteConnectionClosed: return (true, "connection closed by the registry")
-            case .readTimeout: return (true, "timed out waiting for an answer")
-            case .writeTimeout: return (true, "timed out sending")
-            case .connectTimeout: return (true, "timed out connecting")
-            case .deadlineExceeded: return (true, "request deadline exceeded")
-            case .getConnectionFromPoolTimeout: return (true, "timed out waiting for a connection")
-            default: return (false, "\(error)")
-            }
-        }
-        if let error = error as? IOError {
-            switch error.errnoCode {
-            case ECONNREFUSED: return (false, "connection refused")
-            case ECONNRESET: return (true, "connection reset")
-            case EPIPE: return (true, "connection broken")
-            case ETIMEDOUT: return (true, "timed out")
-            default: return (false, "\(error)")
-            }
-        }
-        if let error = error as? ChannelError {
-            switch error {
-            case .connectTimeout: return (true, "timed out connecting")
-            case .eof, .ioOnClosedChannel, .outputClosed, .alreadyClosed: return (true, "connection closed")
-            default: return (false, "\(error)")
-            }
-        }
-        let text = String(describing: error)
-        if text.contains("Connection refused") || text.contains("connectionRefused") {
-            return (false, "connection refused")
-        }
-        if text.contains("reset") { return (true, "connection reset") }
-        return (false, text)
-    }
-
+extension ConnectionFailure {
+    /// The registry error for this failure after `attempts` tries of `request`.
     func error(registry: String, request: String, attempts: Int) -> RegistryError {
         RegistryError.connection(registry: registry, request: request, reason: reason, attempts: attempts,
                                  cause: underlying)
+    }
+}
+
+extension RegistryError {
+    /// A blob file that could not be read for its upload.
+    static func blob(_ failure: FileReadError) -> RegistryError {
+        switch failure.kind {
+        case .open(let code): layout(failure.path, "cannot open the blob: \(String(cString: strerror(code)))")
+        case .read(let code):
+            layout(failure.path, "cannot read the blob at byte \(failure.offset): \(String(cString: strerror(code)))")
+        case .shorter:
+            layout(failure.path, "cannot read the blob at byte \(failure.offset): the file is shorter than its descriptor says")
+        }
     }
 }

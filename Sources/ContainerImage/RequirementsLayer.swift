@@ -88,7 +88,10 @@ public struct RequirementsLayer: Sendable {
     /// pip's arguments (the caller prepends the Python program).
     public func installed(run: @Sendable ([String]) async throws -> Void) async throws -> String {
         let done = folder + "/" + key.hex
-        if let stamp = try? FileStamp(path: done), stamp.isDirectory { return done }
+        if let stamp = try? FileStamp(path: done), stamp.isDirectory {
+            BuildCacheSweeper.touch(done)
+            return done
+        }
         try FileBytes.makeDirectories(folder)
         let work = try FileBytes.temporaryPath(in: folder, for: key.hex)
         do {

@@ -52,7 +52,7 @@ public struct RunHistory: Sendable {
         RunHistory(store: try await Backends.open(workspace: Workspace.located(options)).runStore)
     }
 
-    /// A run by number (`42` or `#42`) or `latest`.
+    /// A run by number (`42` or `#42`), by name (`run --name`: the newest run of that name), or `latest`.
     public func resolve(_ reference: String) async throws(EngineError) -> RunRecord {
         let id: Int64
         do {
@@ -63,10 +63,11 @@ public struct RunHistory: Sendable {
                 id = latest
             } else {
                 let digits = reference.hasPrefix("#") ? String(reference.dropFirst()) : reference
-                guard let parsed = Int64(digits) else {
-                    throw EngineError(.definition, "'\(reference)' is not a run; give a run number such as 42, or `latest`")
+                if let parsed = Int64(digits) {
+                    id = parsed
+                } else {
+                    return try await named(reference)
                 }
-                id = parsed
             }
             guard let run = try await store.run(id: id) else {
                 throw EngineError(.definition, "no run #\(id); `mlpipe runs` lists the recorded runs")
@@ -77,6 +78,17 @@ public struct RunHistory: Sendable {
         } catch {
             throw EngineError(.environment, "\(error)", cause: error as? (any Error & Sendable))
         }
+    }
+
+    /// The newest run named `name` (`run --name`), as a tag names a commit. Names are not
+    /// unique: a name given again later means the later run.
+    private func named(_ name: String) async throws -> RunRecord {
+        let candidates = try await store.runs(RunFilter(limit: 0, name: name))
+        if let run = candidates.first(where: { $0.name == name }) { return run }
+        let near = candidates.compactMap(\.name)
+        let hint = near.isEmpty ? "" : " (runs named like it: \(Array(Set(near)).sorted().prefix(5).joined(separator: ", ")))"
+        throw EngineError(.definition, "'\(name)' is not a run number and no run is named '\(name)'\(hint); "
+                          + "give a run number such as 42, a name given with `run --name`, or `latest`")
     }
 
     public func list(_ filter: RunFilter) async throws(EngineError) -> [RunRecord] {

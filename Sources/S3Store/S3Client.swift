@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import NIOCore
 import NIOHTTP1
 
@@ -82,7 +83,7 @@ public struct S3Client: Sendable {
                 let answer = try await operation()
                 let status = answer.statusCode
                 guard status == 429 || (500...599).contains(status), attempt < options.maxAttempts else { return answer }
-            } catch let error where error.code == .unreachable && (error.cause as? Retryable)?.retryable == true {
+            } catch let error where error.code == .unreachable && (error.cause as? ConnectionFailure)?.retryable == true {
                 guard attempt < options.maxAttempts else {
                     var final = error
                     final.message += " (after \(attempt) attempts)"
@@ -172,9 +173,9 @@ public struct S3Client: Sendable {
     /// A failure with no answer, classified as worth retrying or not.
     static func connectionFailure(_ error: any Error, request: String, attempts: Int) -> S3Error {
         if let error = error as? S3Error { return error }
-        let (retryable, reason) = Retryable.classify(error)
-        return S3Error(.unreachable, "\(request): no answer (\(reason))",
-                       cause: Retryable(retryable: retryable, reason: reason))
+        if let error = error as? FileReadError { return S3Error(.local, "\(request): cannot upload: \(error)", cause: error) }
+        let failure = ConnectionFailure(error)
+        return S3Error(.unreachable, "\(request): no answer (\(failure.reason))", cause: failure)
     }
 }
 
@@ -185,45 +186,4 @@ protocol S3Status {
 
 extension S3Client.Answer: S3Status {
     var statusCode: Int { status }
-}
-
-/// Why no answer came, and whether trying again may help (a reset may; a refused
-/// connection will not).
-struct Retryable: Error, Sendable {
-    var retryable: Bool
-    var reason: String
-
-    static func classify(_ error: any Error) -> (Bool, String) {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .remoteConnectionClosed: return (true, "connection closed by the server")
-            case .readTimeout: return (true, "timed out waiting for an answer")
-            case .writeTimeout: return (true, "timed out sending")
-            case .connectTimeout: return (true, "timed out connecting")
-            case .deadlineExceeded: return (true, "request deadline exceeded")
-            case .getConnectionFromPoolTimeout: return (true, "timed out waiting for a connection")
-            default: return (false, "\(error)")
-            }
-        }
-        if let error = error as? IOError {
-            switch error.errnoCode {
-            case ECONNREFUSED: return (false, "connection refused")
-            case ECONNRESET: return (true, "connection reset")
-            case EPIPE: return (true, "connection broken")
-            case ETIMEDOUT: return (true, "timed out")
-            default: return (false, "\(error)")
-            }
-        }
-        if let error = error as? ChannelError {
-            switch error {
-            case .connectTimeout: return (true, "timed out connecting")
-            case .eof, .ioOnClosedChannel, .outputClosed, .alreadyClosed: return (true, "connection closed")
-            default: return (false, "\(error)")
-            }
-        }
-        let text = String(describing: error)
-        if text.contains("Connection refused") || text.contains("connectionRefused") { return (false, "connection refused") }
-        if text.contains("reset") { return (true, "connection reset") }
-        return (false, text)
-    }
 }

@@ -40,6 +40,7 @@ enum ContainerizeBase {
                 }
                 let layout = context.workspace + "/cache/layers/bases/" + digest.hex
                 let manifest = try await client.pull(repository: reference.repository, digest: digest, into: layout)
+                BuildCacheSweeper.touch(layout)
                 let image: OCIImage
                 do {
                     image = try OCILayoutReader(path: layout).image()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerImage
 import Foundation
 import PipelineEngine
 
@@ -28,15 +29,30 @@ struct CacheCommand: AsyncParsableCommand {
     struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Remove cache entries not used recently (keeping each stage's newest) and the objects nobody needs.")
+            abstract: "Remove cache entries not used recently (keeping each stage's newest), the objects nobody needs, and containerize's layer and requirements caches not used recently.")
         @Option(name: .long, help: "Keep entries used within this many days.") var keepDays: Double = 7
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() async throws {
-            let report = try await StageCache.open(RunOptions(workspace: workspace.resolved)).collectGarbage(keepDays: keepDays)
+            let options = RunOptions(workspace: workspace.resolved)
+            let report = try await StageCache.open(options).collectGarbage(keepDays: keepDays)
             Console.shared.out("removed \(report.entriesRemoved) cache entries and \(report.objectsRemoved) objects, freeing \(bytes(report.bytesFreed)) of disk; kept \(report.entriesKept) entries")
             if report.objectsHeld > 0 {
                 Console.shared.out("\(bytes(report.bytesHeld)) of \(report.objectsHeld) removed objects stay on disk, held by run folders; `mlpipe runs prune` removes old run folders")
+            }
+            // containerize's own caches: layers, pulled bases, installed requirements.
+            let folder = try Workspace.located(options).root + "/cache"
+            let cutoff = Int64(Date().timeIntervalSince1970 - keepDays * 86_400)
+            let swept: BuildCacheSweeper.Report
+            do {
+                swept = try BuildCacheSweeper(folder: folder).sweep(unusedSince: cutoff)
+            } catch {
+                throw EngineError(.environment, "cache gc: \(error.description); check the permissions of \(folder)", cause: error)
+            }
+            if !swept.isEmpty {
+                Console.shared.out("removed from \(folder): \(swept.layers) image layers, \(swept.bases) base images, "
+                                   + "\(swept.requirementSets) requirement sets and \(swept.memoEntries) file digests not used "
+                                   + "within \(String(format: "%g", keepDays)) days, freeing \(bytes(swept.bytesFreed))")
             }
         }
     }
@@ -61,7 +77,7 @@ extension CacheCommand {
     struct Push: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "push", abstract: "Upload a run's cached results to the remote cache.")
-        @Argument(help: "A run number, or `latest`.") var run = "latest"
+        @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run = "latest"
         @Option(name: .long, help: ArgumentHelp("The remote cache (default: $MLPIPE_REMOTE).", valueName: "url"))
         var remote: String?
         @OptionGroup var workspace: WorkspaceOptions
@@ -75,7 +91,7 @@ extension CacheCommand {
     struct Pull: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "pull", abstract: "Download the remote cache's results for a run's stages into the local cache.")
-        @Argument(help: "A run number, or `latest`.") var run = "latest"
+        @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run = "latest"
         @Option(name: .long, help: ArgumentHelp("The remote cache (default: $MLPIPE_REMOTE).", valueName: "url"))
         var remote: String?
         @OptionGroup var workspace: WorkspaceOptions

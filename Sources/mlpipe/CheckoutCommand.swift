@@ -8,7 +8,7 @@ struct CheckoutCommand: AsyncParsableCommand {
         commandName: "checkout",
         abstract: "Copy a run's outputs from the store into the working tree (as <stage>/<path>) or under a folder.")
 
-    @Argument(help: "A run number, or `latest`.") var run: String
+    @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run: String
     @Argument(help: "Only this stage's outputs (default: every stage's).") var stage: String?
     @Option(name: .long, help: ArgumentHelp("Put the outputs under this folder instead of the repository root.", valueName: "DIR"))
     var to: String?

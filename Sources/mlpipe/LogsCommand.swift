@@ -6,7 +6,7 @@ import PipelineEngine
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs of a run's stages.")
 
-    @Argument(help: "A run number, or `latest`.") var run: String
+    @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run: String
     @Argument(help: "One stage, an instance of a matrix stage (`train[lr=0.1]`), or a matrix stage for all its instances (default: every stage that has a log).") var stage: String?
     @Flag(name: [.short, .long], help: "Keep printing the log as it grows, until the stage (or the run) ends; waits for a stage that has not started.")
     var follow = false

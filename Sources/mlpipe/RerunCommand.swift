@@ -9,7 +9,7 @@ struct RerunCommand: AsyncParsableCommand {
         commandName: "rerun",
         abstract: "Re-run a run at its commit, reusing the stages that succeeded and are not downstream of a failure.")
 
-    @Argument(help: "A run number, or `latest`.")
+    @Argument(help: "A run number, a run name (`run --name`), or `latest`.")
     var run: String
 
     @Option(name: .long, help: "Force this stage and everything downstream of it.")

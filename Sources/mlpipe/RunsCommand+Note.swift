@@ -8,7 +8,7 @@ extension RunsCommand {
         static let configuration = CommandConfiguration(
             commandName: "note", abstract: "Set a run's note (shown by `runs` and `runs show`); an empty TEXT removes it.")
 
-        @Argument(help: "A run number, or `latest`.") var run: String
+        @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run: String
         @Argument(help: "The note.") var text: String
         @Flag(name: .long, help: "Add TEXT as a new line below the note the run has, instead of replacing it.") var append = false
         @OptionGroup var workspace: WorkspaceOptions

@@ -78,7 +78,7 @@ struct RunsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run: its stages, why each ran, outputs and metrics.")
 
-        @Argument(help: "A run number, or `latest`.") var run: String
+        @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run: String
         @Flag(name: .long, help: "Print JSON.") var json = false
         @OptionGroup var workspace: WorkspaceOptions
 

@@ -197,6 +197,26 @@ struct HistoryTests {
         #expect(gc.stdout.contains("kept 4 entries"), "\(gc)")
     }
 
+    @Test("cache gc also removes containerize's layer and requirements caches not used within --keep-days")
+    func gcBuildCaches() throws {
+        let repo = try TempRepo(files: ["pipelines/w.yaml": "version: 1\nname: w\nstages:\n  a:\n    run: echo hi\n"])
+        #expect(try repo.mlpipe("run").status == 0)
+        let old = repo.root + "/workspace/cache/requirements/0123abcd"
+        let recent = repo.root + "/workspace/cache/requirements/4567ef01"
+        for folder in [old, recent] {
+            try FileManager.default.createDirectory(atPath: folder + "/site-packages", withIntermediateDirectories: true)
+            try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: folder + "/site-packages/m.py"))
+        }
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, old, &times, 0) == 0)
+        let gc = try repo.mlpipe("cache", "gc", "--keep-days", "3")
+        #expect(gc.status == 0, "\(gc)")
+        #expect(gc.stdout.contains("0 image layers, 0 base images, 1 requirement sets and 0 file digests not used within 3 days, freeing 1.0 KB"),
+                "\(gc)")
+        #expect(!FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: recent + "/site-packages/m.py"))
+    }
+
     @Test("init scaffolds a pipeline that lints and runs, and says to commit first where nothing is committed")
     func initCommand() throws {
         let repo = try TempRepo()

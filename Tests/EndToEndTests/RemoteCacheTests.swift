@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The S3 remote cache through the built binary, against a real SeaweedFS: fresh clones

@@ -49,6 +49,28 @@ struct RunNotesTests {
         #expect(try repo.show("4")["name"] as? String == "baseline again")
     }
 
+    @Test("a run's name stands for the newest run of that name wherever a RUN is asked for")
+    func runByName() throws {
+        let repo = try TempRepo(files: ["pipelines/tiny.yaml": Self.pipeline])
+        #expect(try repo.mlpipe("run", "--name", "baseline").status == 0)
+        #expect(try repo.mlpipe("run", "--param", "word=ho", "--name", "wide").status == 0)
+        #expect(try repo.mlpipe("run", "--param", "word=ha", "--name", "baseline").status == 0)
+
+        #expect(try repo.show("wide")["id"] as? Int == 2)
+        #expect(try repo.show("baseline")["id"] as? Int == 3, "a repeated name means its newest run")
+        let logs = try repo.mlpipe("logs", "wide", "say")
+        #expect(logs.status == 0, "\(logs)")
+        let diff = try repo.mlpipe("runs", "diff", "wide", "baseline")
+        #expect(diff.status == 0, "\(diff)")
+        #expect(diff.stdout.contains("word"), "\(diff)")
+        #expect(try repo.mlpipe("runs", "note", "wide", "kept").status == 0)
+        #expect(try repo.show("2")["note"] as? String == "kept")
+
+        let unknown = try repo.mlpipe("runs", "show", "base")
+        #expect(unknown.status == 2, "\(unknown)")
+        #expect(unknown.stderr.contains("no run is named 'base' (runs named like it: baseline)"), "\(unknown)")
+    }
+
     @Test("runs note sets a run's note, --append adds a line, an empty note removes it")
     func notes() throws {
         let repo = try TempRepo(files: ["pipelines/tiny.yaml": Self.pipeline])

@@ -2,6 +2,7 @@ import ArtifactStore
 import Canonical
 import Foundation
 @testable import S3Store
+import TestSupport
 import Testing
 
 /// Against a real SeaweedFS: what a remote cache needs of an S3 server.
