@@ -18,7 +18,7 @@
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
 #   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving
-#                      containerize push matrix remote smoke)
+#                      containerize push matrix remote smoke serve)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -296,6 +296,12 @@ case_smoke() {
     MLPIPE_BIN="$ML" bash "$BENCH_DIR/smoke.sh" "$RESULTS_TSV" "$NOTES"
 }
 
+# ---- 13: mlpipe serve with 100,000 runs, against the same statements in sqlite3 (bench/serve.sh)
+case_serve() {
+    echo "== 13: mlpipe serve's pages with $RUN_COUNT runs, against sqlite3"
+    ML="$ML" BENCH_RUN_COUNT=$RUN_COUNT bash "$BENCH_DIR/serve.sh" "$RESULTS_TSV"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -303,7 +309,7 @@ case_smoke() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote smoke}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
+    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote smoke serve}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -327,6 +333,7 @@ run_case push "9. push a large layer"
 run_case matrix "10. matrix of 100 instances"
 run_case remote "11. remote cache on SeaweedFS"
 run_case smoke "12. smoke-test load loop against wrk"
+run_case serve "13. mlpipe serve pages"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"

@@ -8,12 +8,18 @@
 #   BENCH_RUN_COUNT      runs in the store (default 100000)
 #   BENCH_SERVE_REQUESTS requests per page (default 50)
 # Targets: each page under 50 ms (median server time); the runs page under 100 KB.
+#
+#   bench/serve.sh [RESULTS_TSV]
+#
+# With RESULTS_TSV (bench/run.sh's results file), a row per page is appended in
+# table.py's format (kind `under`, 50 ms). sqlite3's `.timer` counts whole milliseconds.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 ML=${ML:-$ROOT/.build/release/mlpipe}
 RUN_COUNT=${BENCH_RUN_COUNT:-100000}
 REQUESTS=${BENCH_SERVE_REQUESTS:-50}
+RESULTS_TSV=${1:-}
 TMP=$(mktemp -d)
 SERVER=""
 cleanup() { if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi; rm -rf "$TMP"; }
@@ -61,6 +67,11 @@ row() { # NAME PATH SQL
     server=$(server_median "$2"); sql=$(sqlite_median "$3")
     verdict=$(awk -v s="$server" 'BEGIN { print (s < 50 ? "under 50 ms: ok" : "under 50 ms: MISSED") }')
     printf '| %s | `%s` | %s ms | %s ms | %s |\n' "$1" "$2" "$server" "$sql" "$verdict"
+    if [ -n "$RESULTS_TSV" ]; then
+        printf '13. serve: %s, %s runs (server time)\t%s\tsqlite3, same statements\t%s\tunder\t50\t-\t-\n' \
+            "$1" "$RUN_COUNT" "$(awk -v v="$server" 'BEGIN { print v / 1000 }')" \
+            "$(awk -v v="$sql" 'BEGIN { print v / 1000 }')" >>"$RESULTS_TSV"
+    fi
 }
 row "runs, page 1" "/" "$list ORDER BY id DESC LIMIT 50;"
 row "runs, page 1,001" "/?before=$deep" "$list WHERE id < $deep ORDER BY id DESC LIMIT 50;"
