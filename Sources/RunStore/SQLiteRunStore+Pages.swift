@@ -12,39 +12,14 @@ extension SQLiteRunStore {
     /// is a range `[prefix, prefix + 1)` on `git_commit`, not a LIKE (which SQLite's
     /// case-insensitive LIKE would not take to the index).
     public func runPage(_ query: RunPageQuery) throws(RunStoreError) -> [RunRecord] {
-        var conditions: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
-        if let pipeline = query.pipeline {
-            conditions.append("pipeline = ?")
-            values.append(pipeline)
-        }
-        if let status = query.status {
-            conditions.append("status = ?")
-            values.append(status.rawValue)
-        }
-        if let branch = query.branch {
-            conditions.append("git_branch = ?")
-            values.append(branch)
-        }
+        var conditions = RunConditions(pipeline: query.pipeline, status: query.status)
+        if let branch = query.branch { conditions.add("git_branch = ?", branch) }
         if let prefix = query.commitPrefix?.lowercased(), !prefix.isEmpty {
-            conditions.append("git_commit >= ?")
-            values.append(prefix)
-            if let upper = Self.successor(ofPrefix: prefix) {
-                conditions.append("git_commit < ?")
-                values.append(upper)
-            }
+            conditions.add("git_commit >= ?", prefix)
+            if let upper = Self.successor(ofPrefix: prefix) { conditions.add("git_commit < ?", upper) }
         }
-        if let before = query.before {
-            conditions.append("id < ?")
-            values.append(before)
-        }
-        values.append(query.limit)
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(RunRecord.listColumns) FROM \(RunRecord.source)\(whereClause) ORDER BY id DESC LIMIT ?"
-        return try read("list a page of runs") { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments(values))
-                .map { row throws(RunStoreError) in try RunRecord(row: row) }
-        }
+        if let before = query.before { conditions.add("id < ?", before) }
+        return try listRuns(conditions, limit: query.limit, action: "list a page of runs")
     }
 
     /// The metrics the stages of the newest `runs` runs of `pipeline` recorded, oldest

@@ -71,27 +71,22 @@ extension SQLiteRunStore {
 
     /// One of four statements, one per filter shape; see ``Schema``.
     public func runs(_ filter: RunFilter) throws(RunStoreError) -> [RunRecord] {
-        var conditions: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
-        if let pipeline = filter.pipeline {
-            conditions.append("pipeline = ?")
-            values.append(pipeline)
-        }
-        if let status = filter.status {
-            conditions.append("status = ?")
-            values.append(status.rawValue)
-        }
+        var conditions = RunConditions(pipeline: filter.pipeline, status: filter.status)
         if let name = filter.name {
-            conditions.append("run_note.name LIKE ? ESCAPE '\\'")
-            values.append(RunFilter.likePattern(containing: name))
+            conditions.add("run_note.name LIKE ? ESCAPE '\\'", RunFilter.likePattern(containing: name))
         }
-        values.append(filter.limit > 0 ? filter.limit : -1)
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         // Four statements in all, one per filter shape, each served by an index
         // that yields rows already in `id DESC` order (see Schema).
+        return try listRuns(conditions, limit: filter.limit > 0 ? filter.limit : -1, action: "list runs")
+    }
+
+    /// The runs that meet `conditions`, newest first: the one list statement of `runs`
+    /// and of `mlpipe serve`'s pages (names and notes through their join).
+    func listRuns(_ conditions: RunConditions, limit: Int, action: String) throws(RunStoreError) -> [RunRecord] {
+        let whereClause = conditions.clauses.isEmpty ? "" : " WHERE " + conditions.clauses.joined(separator: " AND ")
         let sql = "SELECT \(RunRecord.listColumns) FROM \(RunRecord.source)\(whereClause) ORDER BY id DESC LIMIT ?"
-        return try read("list runs") { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments(values))
+        return try read(action) { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments(conditions.values + [limit]))
                 .map { row throws(RunStoreError) in try RunRecord(row: row) }
         }
     }
@@ -160,5 +155,22 @@ extension SQLiteRunStore {
         RunStoreError(
             code: .notFound, operation: operation, path: path,
             reason: "there is no run #\(id)", remedy: "`mlpipe runs` lists the runs that exist")
+    }
+}
+
+/// The conditions of a list of runs, with their values in order.
+struct RunConditions {
+    var clauses: [String] = []
+    var values: [(any DatabaseValueConvertible)?] = []
+
+    /// The two filters every list has: pipeline and status.
+    init(pipeline: String?, status: RunStatus?) {
+        if let pipeline { add("pipeline = ?", pipeline) }
+        if let status { add("status = ?", status.rawValue) }
+    }
+
+    mutating func add(_ clause: String, _ value: (any DatabaseValueConvertible)?) {
+        clauses.append(clause)
+        values.append(value)
     }
 }
