@@ -128,6 +128,11 @@ public struct StageCache: Sendable {
     }
 
     /// Marks an entry used now, so that gc keeps it longer.
+    /// How stale an entry's "last used" may get before a hit records the new time: a
+    /// write transaction per cached stage was the larger part of a no-op run of many
+    /// stages, and `cache gc` counts in days.
+    public static let touchInterval: TimeInterval = 600
+
     public func touch(_ key: String) async throws(EngineError) {
         do {
             try await index.touchCacheEntry(key: key, at: Date())

@@ -65,10 +65,12 @@ extension StageExecution {
                 return .runs("the cached metrics of run #\(hit.runID) could not be restored (\(error.localizedDescription))")
             }
         }
-        do {
-            try await cache.touch(key.text)
-        } catch {
-            warn(&record, "\(error.message); `cache gc` may treat this result as unused")
+        if Date().timeIntervalSince(hit.entry.lastUsedAt) >= StageCache.touchInterval {
+            do {
+                try await cache.touch(key.text)
+            } catch {
+                warn(&record, "\(error.message); `cache gc` may treat this result as unused")
+            }
         }
         // A remote result names a run of another machine: its origin is the reason, not cachedFrom.
         record.cachedFrom = origin == nil ? hit.runID : nil

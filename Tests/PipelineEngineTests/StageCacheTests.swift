@@ -32,6 +32,23 @@ struct StageCacheTests {
         #expect(try String(contentsOfFile: output.path, encoding: .utf8) == "train train 1\n")
     }
 
+    @Test("a hit records the entry's use when the last recorded use is older than the touch interval, not at every run")
+    func hitsTouchSparingly() async throws {
+        let fixture = try EngineFixture()
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        _ = try await fixture.run(pipeline)
+        let key = try #require(fixture.store.cacheEntries().first { $0.stage == "train" }?.key)
+        let longAgo = Date().addingTimeInterval(-StageCache.touchInterval - 60)
+        try fixture.store.touchCacheEntry(key: key, at: longAgo)
+        _ = try await fixture.run(pipeline)
+        let touched = try #require(try fixture.store.cacheEntry(key: key)?.lastUsedAt)
+        #expect(Date().timeIntervalSince(touched) < 60, "an old use is brought up to date")
+        let recently = Date().addingTimeInterval(-5)
+        try fixture.store.touchCacheEntry(key: key, at: recently)
+        _ = try await fixture.run(pipeline)
+        #expect(try fixture.store.cacheEntry(key: key)?.lastUsedAt == recently, "a recent use is not written again")
+    }
+
     @Test("a kind's results are recorded with the stage and restored on a cache hit")
     func resultsSurviveAHit() async throws {
         let fixture = try EngineFixture()
