@@ -123,7 +123,8 @@ let package = Package(
         ], exclude: ["README.md"]),
 
         // Real servers for tests (SeaweedFS, ...): free ports, start, probe, stop by pid.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+                path: "Tests/TestSupport"),
         .testTarget(name: "CanonicalTests", dependencies: ["Canonical"]),
         .testTarget(name: "PipelineSpecTests", dependencies: ["PipelineSpec"]),
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
@@ -133,7 +134,7 @@ let package = Package(
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
-        .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage"]),
+        .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage", "TestSupport"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),

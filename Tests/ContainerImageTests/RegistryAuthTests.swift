@@ -1,5 +1,6 @@
 import ContainerImage
 import Foundation
+import TestSupport
 import Testing
 
 private let user = "mlpipe-ci"
@@ -70,8 +71,8 @@ struct RegistryBearerAuthTests {
     @Test("a Bearer challenge is answered with a token for the push scope, fetched with the credentials")
     func bearerPush() async throws {
         let layout = try RegistryTestLayout.make(layerSizes: [1000])
-        let gate = RegistryFaultProxy.BearerGate(username: user, password: password)
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address, gate: gate)
+        let gate = FaultProxy.BearerGate(username: user, password: password)
+        let proxy = try await FaultProxy.start(upstream: server.address, gate: gate)
         let credentials = RegistryCredentials.basic(username: user, password: password, secrets: ["GHCR_TOKEN"])
         let result = try await RegistryClient.with(registry: proxy.address, credentials: credentials,
                                                    options: registryTestOptions()) { client in
@@ -91,8 +92,8 @@ struct RegistryBearerAuthTests {
 
     @Test("a token service that refuses the credentials is a 401 naming the secret")
     func bearerRefused() async throws {
-        let gate = RegistryFaultProxy.BearerGate(username: user, password: password)
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address, gate: gate)
+        let gate = FaultProxy.BearerGate(username: user, password: password)
+        let proxy = try await FaultProxy.start(upstream: server.address, gate: gate)
         let credentials = RegistryCredentials.basic(username: user, password: "nope-\(password)", secrets: ["GHCR_TOKEN"])
         let error = await #expect(throws: RegistryError.self) {
             try await RegistryClient.with(registry: proxy.address, credentials: credentials,

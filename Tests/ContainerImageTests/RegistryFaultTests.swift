@@ -2,6 +2,7 @@ import Canonical
 import ContainerImage
 import Foundation
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 
 @Suite("Injected registry faults", .registryServer())
@@ -18,10 +19,10 @@ struct RegistryFaultTests {
 
     /// Pushes a fresh two-layer image through a proxy following `plan`; returns the layout,
     /// the result and the proxy's log.
-    private func push(repository: String, options: RegistryOptions? = nil, plan: @escaping RegistryFaultProxy.Plan)
+    private func push(repository: String, options: RegistryOptions? = nil, plan: @escaping FaultProxy.Plan)
         async throws -> (RegistryTestLayout, Result<RegistryPushResult, any Error>, [ProxiedRequest]) {
         let layout = try RegistryTestLayout.make(layerSizes: [2000, 200_000])
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address, plan: plan)
+        let proxy = try await FaultProxy.start(upstream: server.address, plan: plan)
         let result: Result<RegistryPushResult, any Error>
         do {
             result = .success(try await RegistryClient.with(registry: proxy.address, options: options ?? self.options) {

@@ -2,6 +2,7 @@ import Canonical
 import ContainerImage
 import Foundation
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 
 @Suite("Pulling a base image from docker-registry", .registryServer())
@@ -40,7 +41,7 @@ struct RegistryPullTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.path) == ["base"])
 
         // Pulled again into the same folder: taken as it is, nothing fetched.
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address)
+        let proxy = try await FaultProxy.start(upstream: server.address)
         _ = try await RegistryClient.with(registry: proxy.address, options: registryTestOptions()) { client in
             try await client.pull(repository: "bases/one", digest: digest, into: target.path + "/base")
         }
@@ -53,7 +54,7 @@ struct RegistryPullTests {
         let layout = try pushedBySkopeo("bases/faults", layerSizes: [5000, 90_000])
         let digest = try layout.manifestDigest()
         let seen = NIOLockedValueBox<Set<String>>([])
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address) { number, method, uri in
+        let proxy = try await FaultProxy.start(upstream: server.address) { number, method, uri in
             let first = seen.withLockedValue { $0.insert(method + " " + uri).inserted }
             guard first, uri.hasPrefix("/v2/bases/") else { return .forward }
             return number % 2 == 0 ? .status(503) : .reset

@@ -1,6 +1,7 @@
 import Canonical
 import ContainerImage
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Pushing a layout to docker-registry", .registryServer())
@@ -49,7 +50,7 @@ struct RegistryPushTests {
     @Test("a second push of the same image sends no blob: only HEADs and the manifest")
     func secondPushSkipsBlobs() async throws {
         let layout = try RegistryTestLayout.make(layerSizes: [3000, 4000])
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address)
+        let proxy = try await FaultProxy.start(upstream: server.address)
         let first = try await RegistryClient.with(registry: proxy.address, options: registryTestOptions()) { client in
             try await client.push(layout: layout.folder, repository: "skip/again", tags: ["a"])
         }
@@ -71,7 +72,7 @@ struct RegistryPushTests {
     @Test("a blob that another repository of the registry holds is mounted, not uploaded")
     func crossRepositoryMount() async throws {
         let layout = try RegistryTestLayout.make(layerSizes: [5000])
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address)
+        let proxy = try await FaultProxy.start(upstream: server.address)
         try await RegistryClient.with(registry: proxy.address, options: registryTestOptions()) { client in
             _ = try await client.push(layout: layout.folder, repository: "mount/source", tags: ["x"])
             let before = proxy.requests.count
@@ -89,7 +90,7 @@ struct RegistryPushTests {
     @Test("a blob above the monolithic limit goes up in PATCH chunks, byte for byte")
     func chunkedUpload() async throws {
         let layout = try RegistryTestLayout.make(layerSizes: [3 << 20])
-        let proxy = try await RegistryFaultProxy.start(upstream: server.address)
+        let proxy = try await FaultProxy.start(upstream: server.address)
         let options = registryTestOptions(monolithicLimit: 1 << 20, chunkSize: 1 << 20)
         let result = try await RegistryClient.with(registry: proxy.address, options: options) { client in
             try await client.push(layout: layout.folder, repository: "chunked/big", tags: ["t"])

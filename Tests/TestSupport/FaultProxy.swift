@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// What the proxy does with one request.
-enum ProxyAction: Sendable, Equatable {
+public enum ProxyAction: Sendable, Equatable {
     /// Pass it to the registry and its answer back.
     case forward
     /// Answer with this status and a registry-style error document, without asking the registry.
@@ -18,62 +18,72 @@ enum ProxyAction: Sendable, Equatable {
 }
 
 /// One request that went through the proxy, and what the proxy did with it.
-struct ProxiedRequest: Sendable {
-    var number: Int
-    var method: String
+public struct ProxiedRequest: Sendable {
+    public var number: Int
+    public var method: String
     /// Path and query, as sent.
-    var uri: String
-    var action: ProxyAction
-    var authorization: String?
+    public var uri: String
+    public var action: ProxyAction
+    public var authorization: String?
 
-    var path: String { String(uri.prefix { $0 != "?" }) }
+    public var path: String { String(uri.prefix { $0 != "?" }) }
 }
 
-/// A small HTTP proxy in front of a test registry that logs every request and injects
-/// faults (500s, connection resets, a wrong digest) according to a plan; optionally it
-/// also plays a Bearer token service (`/token`) and lets only requests with its token
-/// through, as Docker Hub and GHCR do.
+/// A small HTTP proxy in front of a test server (a registry, an S3 server) that logs every
+/// request and injects faults (500s, connection resets, a wrong digest) according to a
+/// plan; optionally it also plays a Bearer token service (`/token`) and lets only
+/// requests with its token through, as Docker Hub and GHCR do.
 ///
-/// Built on swift-nio (a dependency of async-http-client), listening on 127.0.0.1, port 0.
-final class RegistryFaultProxy: Sendable {
+/// Built on swift-nio (a dependency of async-http-client), listening on 127.0.0.1 on a
+/// port the kernel picks. With `keepHost`, the request's Host header goes upstream as
+/// sent, so that a request signed for the proxy's address (AWS Signature V4 signs Host)
+/// still verifies.
+public final class FaultProxy: Sendable {
     /// A token service in front of the registry: Basic `username:password` at `/token`
     /// buys a token; `/v2/` requests without it get a Bearer challenge.
-    struct BearerGate: Sendable {
-        var username: String
-        var password: String
-        var token = "token-\(UUID().uuidString)"
+    public struct BearerGate: Sendable {
+        public var username: String
+        public var password: String
+        public var token = "token-\(UUID().uuidString)"
+
+        public init(username: String, password: String) {
+            self.username = username
+            self.password = password
+        }
     }
 
-    typealias Plan = @Sendable (_ number: Int, _ method: String, _ uri: String) -> ProxyAction
+    public typealias Plan = @Sendable (_ number: Int, _ method: String, _ uri: String) -> ProxyAction
 
-    let upstream: String
-    let port: Int
-    let gate: BearerGate?
+    public let upstream: String
+    private let boundPort = NIOLockedValueBox(0)
+    public let gate: BearerGate?
+    let keepHost: Bool
     private let plan: Plan
     private let log = NIOLockedValueBox<[ProxiedRequest]>([])
     private let channel = NIOLockedValueBox<(any Channel)?>(nil)
     let client: HTTPClient
 
-    var address: String { "127.0.0.1:\(port)" }
+    /// The port the proxy listens on.
+    public var port: Int { boundPort.withLockedValue { $0 } }
+    public var address: String { "127.0.0.1:\(port)" }
     /// Every request so far, in arrival order.
-    var requests: [ProxiedRequest] { log.withLockedValue { $0 } }
+    public var requests: [ProxiedRequest] { log.withLockedValue { $0 } }
 
-    private init(upstream: String, port: Int, gate: BearerGate?, plan: @escaping Plan, client: HTTPClient) {
+    private init(upstream: String, gate: BearerGate?, keepHost: Bool, plan: @escaping Plan, client: HTTPClient) {
         self.upstream = upstream
-        self.port = port
         self.gate = gate
+        self.keepHost = keepHost
         self.plan = plan
         self.client = client
     }
 
     /// Starts a proxy to `upstream` (`host:port`).
-    static func start(upstream: String, gate: BearerGate? = nil,
-                      plan: @escaping Plan = { _, _, _ in .forward }) async throws -> RegistryFaultProxy {
+    public static func start(upstream: String, gate: BearerGate? = nil, keepHost: Bool = false,
+                             plan: @escaping Plan = { _, _, _ in .forward }) async throws -> FaultProxy {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let port = try RegistryTestServer.freePort()
-        let proxy = RegistryFaultProxy(upstream: upstream, port: port, gate: gate, plan: plan, client: client)
+        let proxy = FaultProxy(upstream: upstream, gate: gate, keepHost: keepHost, plan: plan, client: client)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -82,13 +92,14 @@ final class RegistryFaultProxy: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy))
                 }
             }
-        let server = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+        let server = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        proxy.boundPort.withLockedValue { $0 = server.localAddress?.port ?? 0 }
         proxy.channel.withLockedValue { $0 = server }
         return proxy
     }
 
-    /// Closes the listening socket and the client to the registry.
-    func stop() async throws {
+    /// Closes the listening socket and the client to the upstream server.
+    public func stop() async throws {
         if let server = channel.withLockedValue({ $0 }) { try await server.close() }
         try await client.shutdown()
     }
@@ -150,6 +161,7 @@ final class RegistryFaultProxy: Sendable {
         var headers = HTTPHeaders()
         for (name, value) in head.headers {
             switch name.lowercased() {
+            case "host" where keepHost: headers.add(name: name, value: value)
             case "host", "content-length", "transfer-encoding", "connection": continue
             case "authorization" where gate != nil: continue
             default: headers.add(name: name, value: value)
@@ -191,12 +203,12 @@ private final class ProxyHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let proxy: RegistryFaultProxy
+    let proxy: FaultProxy
     var head: HTTPRequestHead?
     var body = ByteBuffer()
     var action = ProxyAction.forward
 
-    init(proxy: RegistryFaultProxy) {
+    init(proxy: FaultProxy) {
         self.proxy = proxy
     }
 
