@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage", "TestSupport"]),
-        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
+        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "TestSupport"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe", "TestSupport"]),

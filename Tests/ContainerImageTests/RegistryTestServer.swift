@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -57,7 +58,7 @@ final class RegistryTestServer: Sendable {
                 """ + auth
             let configFile = try folder.write("config-\(port).yml", config)
             let logFile = folder.path + "/registry-\(port).log"
-            let pid = try spawn("/usr/bin/docker-registry", ["serve", configFile], output: logFile)
+            let pid = try TestServers.spawn("/usr/bin/docker-registry", ["serve", configFile], log: logFile)
             if try await waitForListener(port: port, pid: pid) {
                 return RegistryTestServer(port: port, folder: folder, pid: pid)
             }
@@ -76,26 +77,6 @@ final class RegistryTestServer: Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 
-    /// Starts `program` in the background, stdin from /dev/null, stdout and stderr to `output`.
-    private static func spawn(_ program: String, _ arguments: [String], output: String) throws -> pid_t {
-        let outputFD = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        defer { close(outputFD) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, program, &actions, nil, argv, environ)
-        guard code == 0 else {
-            throw ToolError(description: "cannot start \(program): \(String(cString: strerror(code)))")
-        }
-        return pid
-    }
-
     /// True once something accepts connections on 127.0.0.1:`port`, false if `pid` exits
     /// first; gives up after 15 seconds.
     private static func waitForListener(port: Int, pid: pid_t) async throws -> Bool {
@@ -103,45 +84,15 @@ final class RegistryTestServer: Sendable {
         while ContinuousClock.now < deadline {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return false }
-            if canConnect(port: port) { return true }
+            if TestServers.accepts(port: UInt16(port)) { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
         return false
     }
 
-    /// True when a TCP connection to 127.0.0.1:`port` is accepted.
-    private static func canConnect(port: Int) -> Bool {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { return false }
-        defer { close(socketDescriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    /// A port nobody listens on now: bind to port 0 on 127.0.0.1 and read what the kernel chose.
+    /// A port nobody listens on now.
     static func freePort() throws -> Int {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { throw ToolError(description: "cannot make a socket") }
-        defer { close(socketDescriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socketDescriptor, pointer, length) == 0 && getsockname(socketDescriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw ToolError(description: "cannot bind a socket on 127.0.0.1") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        Int(try TestServers.freePort())
     }
 }
 
