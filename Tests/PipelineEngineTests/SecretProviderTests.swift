@@ -151,8 +151,8 @@ struct SecretProviderTests {
             version: 1
             name: s
             secrets:
-              A: { vault: a }
-              B: { vault: b }
+              A: { vault: "secret/data/a#value" }
+              B: { vault: "secret/data/b#value" }
             stages:
               one:
                 run: env | grep -E '^(A|B)=' | sort > ${{ outputs.seen }}
@@ -166,7 +166,8 @@ struct SecretProviderTests {
         try repo.commit()
         let runner = PipelineRunner(kinds: .core, version: "test", secretProviders: { _ in
             var providers = SecretProviderRegistry()
-            providers.register(InMemorySecretProvider(name: "vault", values: ["a": "alpha-value", "b": "beta-value"]))
+            providers.register(InMemorySecretProvider(name: "vault", values: ["secret/data/a#value": "alpha-value",
+                                                                               "secret/data/b#value": "beta-value"]))
             return providers
         })
         let report = try await runner.run(RunOptions(pipeline: "s", currentDirectory: repo.root), events: { _ in })
