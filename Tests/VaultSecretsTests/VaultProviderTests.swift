@@ -96,6 +96,21 @@ struct VaultProviderTests {
             + "(`bao kv put -mount=secret no-such-secret KEY=VALUE`) or fix the path in the pipeline's `secrets:`")
     }
 
+    @Test("a deleted version is reported as deleted, with the command that brings it back; a destroyed one as destroyed")
+    func deleted() async throws {
+        try server.put("gone", #"{"key":"deleted-value-1"}"#)
+        try server.call("DELETE", "secret/data/gone")
+        let environment = ["VAULT_ADDR": server.address, "VAULT_TOKEN": server.rootToken]
+        let deleted = Self.message(await Self.resolve("secret/data/gone#key", environment))
+        #expect(deleted.hasPrefix("secret DB_PASSWORD: secret/data/gone at \(server.address) was deleted at 20"), "\(deleted)")
+        #expect(deleted.hasSuffix("; undelete it (`bao kv undelete -mount=secret -versions=1 gone`) or name another version"),
+                "\(deleted)")
+        try server.call("POST", "secret/destroy/gone", #"{"versions":[1]}"#)
+        let destroyed = Self.message(await Self.resolve("secret/data/gone#key@1", environment))
+        #expect(destroyed == "secret DB_PASSWORD: secret/data/gone (version 1) at \(server.address) was destroyed; name "
+            + "another version (`#KEY@N`), or the latest (without `@`)")
+    }
+
     @Test("a token without a policy for the path is denied, naming the path and the token's policies, never the token")
     func denied() async throws {
         try server.put("prod", #"{"password":"prod-pw-value"}"#)
