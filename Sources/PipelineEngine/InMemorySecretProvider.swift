@@ -2,7 +2,7 @@
 /// `env`, `file` or a secret store, under any provider name.
 ///
 ///     var providers = SecretProviderRegistry()
-///     providers.register(InMemorySecretProvider(name: "vault", values: ["ci#token": "s3cr3t"]))
+///     providers.register(InMemorySecretProvider(name: "vault", values: ["secret/data/ci#token": "s3cr3t"]))
 public struct InMemorySecretProvider: SecretProvider {
     public let name: String
     /// Reference -> value.

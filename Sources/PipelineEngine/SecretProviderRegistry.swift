@@ -22,13 +22,17 @@ public struct SecretProviderRegistry: Sendable {
     /// The names the pipeline loader accepts as providers.
     public var names: Set<String> { Set(providers.keys) }
 
-    /// The providers that ship: `env` (mlpipe's environment) and `file` (relative to
-    /// `repositoryRoot`, which must be the user's repository, not a temporary worktree).
+    /// The providers that ship: `env` (mlpipe's environment), `file` (relative to
+    /// `repositoryRoot`, which must be the user's repository, not a temporary worktree)
+    /// and `vault` (OpenBao / Vault KV v2, configured by `environment`; it reads nothing
+    /// until a `vault` secret is resolved, and holds one run's login and reads, so a
+    /// registry is made per run).
     public static func builtin(repositoryRoot: String,
                                environment: [String: String] = ProcessInfo.processInfo.environment) -> SecretProviderRegistry {
         var registry = SecretProviderRegistry()
         registry.register(EnvironmentSecretProvider(environment: environment))
         registry.register(FileSecretProvider(baseDirectory: repositoryRoot))
+        registry.register(VaultSecretProvider(environment: environment))
         return registry
     }
 

@@ -183,6 +183,16 @@ final class PipelineDecoder {
                        at: location(field.value))
             return nil
         }
+        if field.key == "vault" {
+            // The one provider whose reference has a syntax the loader knows (VaultReference),
+            // so that a malformed path is a lint error at its line, not a failed run.
+            do throws(VaultReference.Malformed) {
+                _ = try VaultReference(parsing: text)
+            } catch {
+                sink.error("`vault` of secret '\(item.key)': \(error.problem)", at: location(field.value))
+                return nil
+            }
+        }
         return SecretSource(provider: field.key, reference: text, location: location(item.keyNode))
     }
 

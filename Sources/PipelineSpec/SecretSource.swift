@@ -6,7 +6,8 @@
 /// run record or a cache key. The loader knows no provider by itself: the engine hands
 /// it the names of the providers it registers, and an unknown one is reported at the key.
 /// What `reference` means is the provider's business (a variable name, a path, a Vault
-/// path and key); the loader only checks that it is a non-empty string.
+/// path and key); the loader checks that it is a non-empty string, and that a `vault`
+/// reference parses as a `VaultReference`.
 public struct SecretSource: Sendable, Hashable {
     /// The provider's name, the one key of the mapping (`env`, `file`, …).
     public var provider: String

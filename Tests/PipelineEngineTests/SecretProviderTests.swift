@@ -26,10 +26,10 @@ struct SecretProviderTests {
         SecretSource(provider: provider, reference: reference, location: SourceLocation(file: "p.yaml", line: line, column: 3))
     }
 
-    @Test("the built-in registry has env and file, and one register call adds another provider by name")
+    @Test("the built-in registry has env, file and vault, and one register call adds or replaces a provider by name")
     func registry() async throws {
         var providers = SecretProviderRegistry.builtin(repositoryRoot: "/nonexistent", environment: ["X": "from-env"])
-        #expect(providers.names == ["env", "file"])
+        #expect(providers.names == ["env", "file", "vault"])
         providers.register(InMemorySecretProvider(name: "vault", values: ["secret/data/ci#token": "from-vault"]))
         #expect(providers.names == ["env", "file", "vault"])
         #expect(try await providers.value(of: "T", from: Self.source("vault", "secret/data/ci#token", line: 1)) == "from-vault")
@@ -132,10 +132,17 @@ struct SecretProviderTests {
                 secrets: [T]
 
             """)
-        let builtin = try Linter(kinds: .core).lint(["v"], currentDirectory: repo.root)
-        #expect(builtin.flatMap(\.diagnostics).map(\.rendered) == [
+        let envAndFile = try Linter(kinds: .core, secretProviders: { root in
+            var providers = SecretProviderRegistry()
+            providers.register(EnvironmentSecretProvider())
+            providers.register(FileSecretProvider(baseDirectory: root))
+            return providers
+        }).lint(["v"], currentDirectory: repo.root)
+        #expect(envAndFile.flatMap(\.diagnostics).map(\.rendered) == [
             "pipelines/v.yaml:4:8: error: unknown secret provider 'vault' in secret 'T'; known providers: env, file",
         ])
+        let builtin = try Linter(kinds: .core).lint(["v"], currentDirectory: repo.root)
+        #expect(builtin.flatMap(\.diagnostics).isEmpty)
         let withVault = try Linter(kinds: .core, secretProviders: { root in
             var providers = SecretProviderRegistry.builtin(repositoryRoot: root)
             providers.register(InMemorySecretProvider(name: "vault", values: [:]))
@@ -151,8 +158,8 @@ struct SecretProviderTests {
             version: 1
             name: s
             secrets:
-              A: { vault: a }
-              B: { vault: b }
+              A: { vault: "secret/data/a#value" }
+              B: { vault: "secret/data/b#value" }
             stages:
               one:
                 run: env | grep -E '^(A|B)=' | sort > ${{ outputs.seen }}
@@ -166,7 +173,8 @@ struct SecretProviderTests {
         try repo.commit()
         let runner = PipelineRunner(kinds: .core, version: "test", secretProviders: { _ in
             var providers = SecretProviderRegistry()
-            providers.register(InMemorySecretProvider(name: "vault", values: ["a": "alpha-value", "b": "beta-value"]))
+            providers.register(InMemorySecretProvider(name: "vault", values: ["secret/data/a#value": "alpha-value",
+                                                                               "secret/data/b#value": "beta-value"]))
             return providers
         })
         let report = try await runner.run(RunOptions(pipeline: "s", currentDirectory: repo.root), events: { _ in })
