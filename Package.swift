@@ -78,7 +78,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // OpenBao / HashiCorp Vault KV v2 reads (token, AppRole, Kubernetes logins), for the `vault` secret provider.
         .target(name: "VaultSecrets", dependencies: [
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "HTTPTransport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
         .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn", "S3Store",
@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore", "TestSupport"]),
-        .testTarget(name: "VaultSecretsTests", dependencies: ["VaultSecrets", "PipelineEngine"]),
+        .testTarget(name: "VaultSecretsTests", dependencies: ["VaultSecrets", "PipelineEngine", "TestSupport"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),

@@ -5,8 +5,8 @@ import PipelineSpec
 ///
 /// The seam for secret stores. A provider is one file that conforms to this protocol,
 /// registered by name in a `SecretProviderRegistry` (as a kind is in a `KindRegistry`):
-/// `env` and `file` ship, a `vault` provider for HashiCorp Vault / OpenBao (KV v2) is the
-/// next one, and `InMemorySecretProvider` stands in for any of them in tests. The loader
+/// `env`, `file` and `vault` (HashiCorp Vault / OpenBao KV v2) ship, and
+/// `InMemorySecretProvider` stands in for any of them in tests. The loader
 /// learns the registered names, so a pipeline naming another provider is refused by
 /// `mlpipe lint` before anything runs.
 ///

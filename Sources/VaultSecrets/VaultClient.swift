@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import NIOCore
 import NIOHTTP1
 
@@ -73,7 +74,7 @@ public struct VaultClient: Sendable {
             } catch {
                 guard attempt < settings.maxAttempts else {
                     throw VaultError(.unreachable, "cannot reach OpenBao/Vault at \(settings.address) "
-                        + "(\(settings.addressSource)) for \(what): \(Self.reason(error)) (after \(attempt) attempts); "
+                        + "(\(settings.addressSource)) for \(what): \(ConnectionFailure.classify(error).reason) (after \(attempt) attempts); "
                         + "start the server, or set \(settings.addressSource) to its address")
                 }
             }
@@ -103,29 +104,6 @@ public struct VaultClient: Sendable {
         let response = try await Self.http.execute(request, deadline: deadline)
         let collected = try await response.body.collect(upTo: 4 << 20)
         return Answer(status: Int(response.status.code), body: Array(collected.readableBytesView))
-    }
-
-    /// Why no answer came, in words.
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .remoteConnectionClosed: return "connection closed by the server"
-            case .readTimeout, .deadlineExceeded: return "timed out waiting for an answer"
-            case .connectTimeout: return "timed out connecting"
-            default: break
-            }
-        }
-        if let error = error as? IOError {
-            switch error.errnoCode {
-            case ECONNREFUSED: return "connection refused"
-            case ECONNRESET: return "connection reset"
-            default: return "\(error)"
-            }
-        }
-        if let error = error as? ChannelError, case .connectTimeout = error { return "timed out connecting" }
-        let text = String(describing: error)
-        if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused" }
-        return text
     }
 
     /// The server's errors for a message: joined, at most 300 characters, with every

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `{ vault: "MOUNT/data/PATH#KEY" }` secrets through the built mlpipe, against a real

@@ -38,9 +38,10 @@ public enum TestServers {
         httpStatus(port: port) != nil
     }
 
-    /// Starts `executable` in a new process group, its output to `log`.
+    /// Starts `executable` in a new process group, its output to `log` (standard error too,
+    /// unless `stderrToLog` is false: then to /dev/null).
     public static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                             log: String) throws -> pid_t {
+                             log: String, stderrToLog: Bool = true) throws -> pid_t {
         let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw TestServerError(description: "cannot create \(log): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -49,7 +50,11 @@ public enum TestServers {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        if stderrToLog {
+            posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -1,6 +1,7 @@
 import Foundation
 import PipelineEngine
 import PipelineSpec
+import TestSupport
 import Testing
 import VaultSecrets
 
@@ -65,7 +66,7 @@ struct VaultKubernetesLoginTests {
         try Data(Self.stub.utf8).write(to: URL(fileURLWithPath: folder + "/stub.py"))
         try Data("eyJhbGciOiJSUzI1NiJ9.service-account-jwt.signature\n".utf8)
             .write(to: URL(fileURLWithPath: folder + "/token"))
-        let pid = try VaultServer.spawn(VaultServer.venv + "/bin/python3",
+        let pid = try TestServers.spawn(VaultServer.venv + "/bin/python3",
                                         [folder + "/stub.py", folder + "/requests.jsonl", folder + "/port"],
                                         environment: ProcessInfo.processInfo.environment, log: folder + "/stub.log")
         defer {

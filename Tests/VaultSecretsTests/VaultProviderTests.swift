@@ -1,6 +1,7 @@
 import Foundation
 import PipelineEngine
 import PipelineSpec
+import TestSupport
 import Testing
 import VaultSecrets
 
