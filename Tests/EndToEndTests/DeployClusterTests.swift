@@ -26,7 +26,7 @@ private let kubeconfig = """
 
 /// package -> register (with an image by digest) -> `cluster` (deploy, target kubernetes)
 /// -> `host` (a command that writes the cluster stage's `host` result to a file).
-/// `apply` adds `apply: true` with the kubeconfig secret.
+/// `apply` adds `apply: true` with the kubeconfig secret, and a `manifests` output (`k8s`).
 private func clusterPipeline(apply: Bool = false, resources: String? = nil) -> String {
     let limits = resources ?? """
                   requests: { cpu: 250m, memory: 256Mi }
@@ -60,7 +60,7 @@ private func clusterPipeline(apply: Bool = false, resources: String? = nil) -> S
                 namespace: ml
                 resources:
         \(limits)
-        \(apply ? "    secrets: [KUBECONFIG]\n" : "")  host:
+        \(apply ? "    secrets: [KUBECONFIG]\n    outputs: { manifests: k8s }\n" : "")  host:
             run: printf '%s' "${{ stages.cluster.results.host }}" > ${{ outputs.host }}
             outputs: { host: host.txt }
 
@@ -144,7 +144,7 @@ struct DeployClusterTests {
         #expect(table.status == 0 && table.lines.dropFirst().first?.contains(" rendered ") == true, "\(table)")
     }
 
-    @Test("apply runs kubectl apply and rollout status with a 0600 kubeconfig that is removed, and records applied")
+    @Test("apply runs kubectl on the `manifests` output with a 0600 kubeconfig that is removed, and records applied")
     func applies() throws {
         let fixture = try DeployRepo(pipeline: clusterPipeline(apply: true))
         let fake = try FakeKubectl()
@@ -155,7 +155,7 @@ struct DeployClusterTests {
         #expect(calls.count == 2, "\(calls)")
         let words = calls.first?.split(separator: " ").map(String.init) ?? []
         let config = try #require(words.firstIndex(of: "--kubeconfig").map { words[$0 + 1] })
-        let folder = fixture.repo.root + "/workspace/runs/1/cluster/manifests"
+        let folder = fixture.repo.root + "/workspace/runs/1/cluster/k8s"
         #expect(calls == [
             "--kubeconfig \(config) apply -f \(folder)",
             "--kubeconfig \(config) --namespace ml rollout status deployment/scaler --timeout=30s",
