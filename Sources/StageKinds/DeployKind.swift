@@ -7,7 +7,9 @@ import PipelineSpec
 import RunStore
 
 /// `kind: deploy`: starts a registered model version as a local service on 127.0.0.1,
-/// beside the deployment it replaces, and moves an alias to it once it is ready.
+/// beside the deployment it replaces, and moves an alias to it once it is ready; or, with
+/// `target: kubernetes` or `knative`, renders the manifests that run the version's image
+/// on a cluster and applies them when asked (see `DeployKind+Cluster.swift`).
 ///
 /// The version comes from the workspace's model registry (`model: iris@staging`); its
 /// package is the folder given as `package`, or found among the outputs of the run that
@@ -15,24 +17,30 @@ import RunStore
 /// `MLPIPE_VENV` when set, else one built under `workspace/deploy/venvs/` once per set of
 /// requirements (the serving app's and the package's). The service outlives mlpipe; the
 /// deployment it replaces keeps serving until a smoke test confirms the new one (see
-/// `SmokeTestKind`). Results: `endpoint`, `deployment` (its id), `version`.
+/// `SmokeTestKind`). Results: `endpoint`, `deployment` (its id), `version`, `host` (the
+/// host name in `endpoint`: 127.0.0.1, or the Service's cluster DNS name) and `manifests`
+/// (the rendered files' paths; empty for a local deployment).
 ///
 /// Never cached: a deployment is an effect, not a file.
 public struct DeployKind: StageKind {
     public init() {}
 
     public var schema: KindSchema {
-        KindSchema(name: "deploy", settings: DeploySettings.self, results: ["endpoint", "deployment", "version"],
-                   cachedByDefault: false)
+        KindSchema(name: "deploy", settings: DeploySettings.self,
+                   results: ["endpoint", "deployment", "version", "host", "manifests"], cachedByDefault: false)
     }
 
-    public var implementationVersion: String { "1" }
+    /// 2: the cluster targets, and the `host` and `manifests` results.
+    public var implementationVersion: String { "2" }
 
-    /// The token's secret, when one is named.
-    public func secrets(for settings: DeploySettings) -> [String] { settings.token.map { [$0] } ?? [] }
+    /// The token's secret, and the kubeconfig's when the manifests are applied.
+    public func secrets(for settings: DeploySettings) -> [String] {
+        [settings.token, settings.apply ? settings.kubeconfig : nil].compactMap { $0 }
+    }
 
     /// Deploys; see the type's documentation.
     public func run(_ context: StageContext, settings: DeploySettings) async throws -> StageResult {
+        if settings.target.isCluster { return try await runCluster(context, settings: settings) }
         let registry = try LocalModelRegistry(path: context.workspace + "/mlpipe.db")
         let version = try await registry.resolve(settings.model)
         let name = settings.name ?? version.name
@@ -74,7 +82,7 @@ public struct DeployKind: StageKind {
         }
         return StageResult(results: [
             "endpoint": .string(record.endpoint.description), "deployment": .int(Int(record.id)),
-            "version": .int(version.version),
+            "version": .int(version.version), "host": .string(record.endpoint.host), "manifests": .array([]),
         ])
     }
 

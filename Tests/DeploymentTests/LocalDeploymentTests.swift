@@ -56,7 +56,7 @@ struct LocalDeploymentTests {
         let read = try #require(try store.record(id: 1))
         #expect(read == inserted)
         #expect(read.state == "candidate")
-        #expect(read.launch.tokenSecret == "SERVING_TOKEN")
+        #expect(read.launch?.tokenSecret == "SERVING_TOKEN")
         #expect(try store.running(at: read.endpoint)?.id == 1)
 
         await process.stop(grace: 5)

@@ -35,12 +35,12 @@ struct DeployTests {
     @Test("lint reports a deploy setting it cannot use at its line and column, with what to write instead")
     func lintsSettings() throws {
         let pipeline = deployPipeline().replacingOccurrences(of: "      promote: production\n",
-                                                             with: "      target: kubernetes\n      port: 70000\n")
+                                                             with: "      target: nomad\n      port: 70000\n")
         let fixture = try DeployRepo(pipeline: pipeline)
         let result = try fixture.repo.mlpipe("lint")
         #expect(result.status == 2, "\(result)")
         #expect(result.errorLines == [
-            "pipelines/scaler.yaml:19:15: error: with.target: 'kubernetes' is not a deploy target of this mlpipe; use local",
+            "pipelines/scaler.yaml:19:15: error: with.target: 'nomad' is not a deploy target; use local, kubernetes or knative",
             "pipelines/scaler.yaml:20:13: error: with.port: 70000 is not a port; use 1 to 65535, or leave `port` out for a free one",
         ], "\(result)")
     }

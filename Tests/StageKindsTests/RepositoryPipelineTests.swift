@@ -24,8 +24,10 @@ struct RepositoryPipelineTests {
         let export = try #require(pipeline.stage(named: "export"))
         #expect(export.dependencies.contains("train"))
         #expect(pipeline.upstream(of: ["export"]).isSuperset(of: ["prepare", "train", "evaluate"]))
-        #expect(pipeline.topologicalOrder.last == "smoke-test")
+        #expect(pipeline.topologicalOrder.last == "deploy-k8s")
         #expect(pipeline.upstream(of: ["smoke-test"]).isSuperset(of: ["deploy", "register"]))
+        #expect(pipeline.upstream(of: ["deploy-k8s"]).contains("smoke-test"))
+        #expect(pipeline.stage(named: "deploy-k8s")?.kind == "deploy")
         #expect(pipeline.upstream(of: ["register"]).isSuperset(of: ["validate", "package", "image"]))
     }
 

@@ -103,6 +103,10 @@ public struct LocalDeployer: Sendable {
     public func rollback(_ id: Int64, environment: [String: String],
                          log: @Sendable (String) -> Void) async throws -> Rollback {
         guard let record = try store.record(id: id) else { throw notFound(id) }
+        guard record.launch != nil else {
+            throw DeploymentError(.usage, "deployment #\(id) (\(record.modelVersion)) is a \(record.target) deployment, "
+                                  + "which mlpipe does not run", remedy: "roll it back on its cluster (`kubectl rollout undo`)")
+        }
         await ServiceProcess(pid: record.pid, startTime: record.pidStartTime).stop(grace: stopGrace)
         try store.setStatus(.rolledBack, of: id)
         log("stopped deployment #\(id) (\(record.modelVersion), pid \(record.pid)): rolled back")
@@ -156,7 +160,7 @@ public struct LocalDeployer: Sendable {
     /// Re-running a pipeline then leaves the service alone instead of replacing it with
     /// a copy of itself. A token rotated under the same secret name is not noticed.
     static func runs(_ request: LocalDeployRequest, already running: DeploymentRecord) -> Bool {
-        let launch = running.launch
+        guard let launch = running.launch else { return false }
         return running.model == request.model && running.version == request.version
             && launch.python == request.python && launch.environment == request.environment
             && launch.tokenSecret == request.token?.secret && launch.tlsCertificate == request.tlsCertificate
@@ -209,8 +213,12 @@ public struct LocalDeployer: Sendable {
 
     /// Starts a stopped deployment again from its folder, as it ran, and waits for it.
     private func restart(_ record: DeploymentRecord, environment: [String: String]) async throws -> DeploymentRecord {
+        guard let launch = record.launch else {
+            throw DeploymentError(.usage, "deployment #\(record.id) (\(record.modelVersion)) is a \(record.target) "
+                                  + "deployment, which mlpipe does not start", remedy: "roll it back on its cluster")
+        }
         var token: String?
-        if let secret = record.launch.tokenSecret {
+        if let secret = launch.tokenSecret {
             guard let value = environment[secret] else {
                 throw DeploymentError(.usage, "deployment #\(record.id) (\(record.modelVersion)) needs the secret "
                                       + "'\(secret)' for its token to start again",
@@ -218,7 +226,7 @@ public struct LocalDeployer: Sendable {
             }
             token = value
         }
-        let process = try start(record.launch, token: token, folder: record.folder, log: record.logPath)
+        let process = try start(launch, token: token, folder: record.folder, log: record.logPath)
         try store.setProcess(of: record.id, pid: process.pid, startTime: process.startTime, status: .starting)
         do {
             try await waitReady(process, endpoint: record.endpoint, timeout: 60, logPath: record.logPath)

@@ -1,9 +1,12 @@
 import Foundation
 import RunStore
 
-/// One deployment: a model version started as a service, a row of the `deployment` table.
+/// One deployment: a model version started as a service, or rendered (and perhaps applied)
+/// for a cluster, a row of the `deployment` table.
 ///
-/// Everything but `status`, `stoppedAt` and `smoke` is fixed when the service starts.
+/// Everything but `status`, `stoppedAt` and `smoke` is fixed when the service starts. A
+/// cluster deployment has no process here: its `pid` and `pidStartTime` are 0, `folder`
+/// is its manifests' folder, `logPath` is empty and `launch` is nil.
 /// `state` is what a user is shown: the status, or `dead` when the process that should
 /// serve is gone.
 public struct DeploymentRecord: Sendable, Hashable {
@@ -11,7 +14,7 @@ public struct DeploymentRecord: Sendable, Hashable {
     public var id: Int64
     /// The deployment's name (the model's, unless the stage sets `name`).
     public var name: String
-    /// `local`.
+    /// `local`, `kubernetes` or `knative`.
     public var target: String
     /// The model and version it serves.
     public var model: String
@@ -43,15 +46,15 @@ public struct DeploymentRecord: Sendable, Hashable {
     public var stoppedAt: Date?
     /// Its smoke test's conclusion, once one ran.
     public var smoke: SmokeVerdict?
-    /// How to start it again.
-    public var launch: LaunchSpec
+    /// How to start it again; nil for a cluster deployment, which mlpipe never starts.
+    public var launch: LaunchSpec?
 
     /// Creates a record.
     public init(id: Int64, name: String, target: String, model: String, version: Int, endpoint: ServiceEndpoint,
                 status: DeploymentStatus, pid: Int32, pidStartTime: Int64, host: String, folder: String,
                 logPath: String, alias: String? = nil, aliasWas: Int? = nil, replaces: Int64? = nil,
                 runID: Int64? = nil, stage: String? = nil, createdAt: Date, stoppedAt: Date? = nil,
-                smoke: SmokeVerdict? = nil, launch: LaunchSpec) {
+                smoke: SmokeVerdict? = nil, launch: LaunchSpec?) {
         self.id = id
         self.name = name
         self.target = target

@@ -39,7 +39,8 @@ public final class DeploymentStore: Sendable {
 
     /// Records a new deployment (its `id` is ignored) and returns it with its id.
     public func insert(_ record: DeploymentRecord) throws(DeploymentError) -> DeploymentRecord {
-        let launch = try Self.json(record.launch)
+        // A cluster deployment has no launch: the column (NOT NULL) then holds JSON `null`.
+        let launch = try record.launch.map { value throws(DeploymentError) in try Self.json(value) } ?? "null"
         let smoke = try record.smoke.map { value throws(DeploymentError) in try Self.json(value) }
         return try write("record deployment '\(record.name)'") { db in
             try db.execute(sql: """
@@ -58,11 +59,11 @@ public final class DeploymentStore: Sendable {
         }
     }
 
-    /// Sets a deployment's status; a status without a process also records `stoppedAt`.
+    /// Sets a deployment's status; a status that ends it also records `stoppedAt`.
     public func setStatus(_ status: DeploymentStatus, of id: Int64, at time: Date = Date()) throws(DeploymentError) {
         try write("update deployment #\(id)") { db in
             try db.execute(sql: "UPDATE deployment SET status = ?, stopped_at = ? WHERE id = ?",
-                           arguments: [status.rawValue, status.expectsProcess ? nil : time.timeIntervalSince1970, id])
+                           arguments: [status.rawValue, status.isEnded ? time.timeIntervalSince1970 : nil, id])
         }
     }
 
@@ -139,7 +140,8 @@ public final class DeploymentStore: Sendable {
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
-        let launch = try decoder.decode(LaunchSpec.self, from: Data((row["launch_json"] as String).utf8))
+        let launchText: String = row["launch_json"]
+        let launch = launchText == "null" ? nil : try decoder.decode(LaunchSpec.self, from: Data(launchText.utf8))
         let smoke = try (row["smoke_json"] as String?).map { try decoder.decode(SmokeVerdict.self, from: Data($0.utf8)) }
         return DeploymentRecord(
             id: id, name: row["name"], target: row["target"], model: row["model"], version: row["version"],
