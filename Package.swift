@@ -119,6 +119,8 @@ let package = Package(
         // 6. `mlpipe serve`: the history pages, the JSON API, and the JSON shapes of `--json`.
         .target(name: "HistoryServer", dependencies: [
             "Canonical", "PipelineSpec", "PipelineEngine", "RunStore", "ModelRegistry",
+            // Webhooks: GitState finds what a push touched; CCrypto checks GitHub's HMAC-SHA256.
+            "GitState", "CCrypto",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.

@@ -37,6 +37,8 @@ struct APIRoutes: Sendable {
             return HTTPAnswer.json(.array(try await registry { r throws(RegistryError) in try await r.models() }.map(RegistryJSON.summary)))
         case 2 where path[0] == "models":
             return HTTPAnswer.json(try await ModelHistory.load(state, name: path[1]).json)
+        case 1 where path[0] == "triggers":
+            return try triggers(parts)
         default:
             throw HTTPAnswer.notFound("no API at /\(parts.segments.joined(separator: "/")); docs/openapi.yaml lists the paths")
         }

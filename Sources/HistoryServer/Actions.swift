@@ -26,6 +26,8 @@ struct Actions: Sendable {
             do { newRun = try await state.launcher.rerun(id, from: from) } catch { throw HTTPAnswer(status: .badRequest, message: error.message) }
             return HTTPAnswer.redirect("/runs/\(newRun)")
         case "cancel":
+            // A run a push started is this server's own, like the buttons' runs.
+            if run.status == .running, state.triggers?.cancel(run: id) == true { return HTTPAnswer.redirect("/runs/\(id)") }
             do { _ = try state.launcher.cancel(run) } catch { throw HTTPAnswer(status: .conflict, message: error.message) }
             return HTTPAnswer.redirect("/runs/\(id)")
         default:

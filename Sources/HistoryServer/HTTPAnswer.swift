@@ -49,8 +49,8 @@ struct HTTPAnswer: Error {
     func response(forPath path: String) -> Response {
         if path.hasPrefix("/api/") || path.hasPrefix("/hooks/") {
             var headers: HTTPFields = [:]
-            if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"mlpipe\"" }
-            if status == .methodNotAllowed { headers[.allow] = "GET, HEAD" }
+            if status == .unauthorized && path.hasPrefix("/api/") { headers[.wwwAuthenticate] = "Bearer realm=\"mlpipe\"" }
+            if status == .methodNotAllowed { headers[.allow] = path.hasPrefix("/hooks/") ? "POST" : "GET, HEAD" }
             return HTTPAnswer.json(.object(["error": .string(message)]), status: status, headers: headers)
         }
         let page = HTML.page(title: "\(status.code) \(status.reasonPhrase)", body: """

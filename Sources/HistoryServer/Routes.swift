@@ -23,6 +23,10 @@ struct Routes: Sendable {
         let path = request.uri.path
         do {
             let parts = try RequestParts(path: path, query: request.uri.query)
+            // A hook proves itself with its signature: GitHub and GitLab cannot send the token.
+            if parts.segments.first == "hooks" {
+                return try await WebhookRoutes(state: state).respond(request, parts)
+            }
             guard state.access.allows(request, path: path) else {
                 if path.hasPrefix("/api/") {
                     throw HTTPAnswer.unauthorized("this server needs a token: send `Authorization: Bearer TOKEN` (the content of --token-file)")

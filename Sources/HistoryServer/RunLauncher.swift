@@ -62,6 +62,11 @@ final class RunLauncher: Sendable {
             cancel()
             return "cancelling run #\(id)"
         }
+        // SIGINT to this server's own process would stop the server, not the run.
+        let own = ProcessIdentity.current()
+        guard record.pid != own.pid || record.pidStartTime != own.startTime || record.host != ProcessIdentity.hostName() else {
+            throw EngineError(.definition, "run #\(id) was started by this server and is ending; reload the page")
+        }
         guard record.host == ProcessIdentity.hostName() else {
             throw EngineError(.definition, "run #\(id) runs on \(record.host), not on this machine; cancel it there (Ctrl-C)")
         }

@@ -17,17 +17,25 @@ public struct ServeConfiguration: Sendable {
     /// Serve a non-loopback address without a token (`--insecure-no-auth`).
     public var insecureNoAuth: Bool
     /// The repository (its `currentDirectory`) and workspace to serve; `trigger` is
-    /// ignored: runs the server starts are recorded with trigger `web`.
+    /// ignored: runs the server starts are recorded with trigger `web` (the buttons) or
+    /// `webhook` (pushes).
     public var options: RunOptions
+    /// The secret of `POST /hooks/github` and `/hooks/gitlab`; nil turns them off (404).
+    public var webhookSecret: WebhookSecret?
+    /// How many runs that pushes asked for may happen at once (of different pipelines or
+    /// branches: one pipeline on one branch runs one push at a time).
+    public var webhookRuns: Int
 
-    /// A configuration; the defaults serve 127.0.0.1:8080 with no token.
+    /// A configuration; the defaults serve 127.0.0.1:8080 with no token and no webhooks.
     public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, insecureNoAuth: Bool = false,
-                options: RunOptions = RunOptions()) {
+                options: RunOptions = RunOptions(), webhookSecret: WebhookSecret? = nil, webhookRuns: Int = 2) {
         self.host = host
         self.port = port
         self.token = token
         self.insecureNoAuth = insecureNoAuth
         self.options = options
+        self.webhookSecret = webhookSecret
+        self.webhookRuns = max(1, webhookRuns)
     }
 
     /// Whether `host` is a loopback address, reachable only from this machine.

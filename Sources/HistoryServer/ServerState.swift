@@ -1,4 +1,5 @@
 import Foundation
+import GitState
 import ModelRegistry
 import PipelineEngine
 import PipelineSpec
@@ -22,17 +23,26 @@ final class ServerState: Sendable {
     /// To parse a run's recorded pipeline file for its DAG.
     let kindSchemas: [String: KindSchema]
     let secretProviderNames: Set<String>
+    /// The webhooks' secret; nil when they are off.
+    let webhookSecret: WebhookSecret?
+    /// Works through the webhook trigger queue; nil when the webhooks are off.
+    let triggers: TriggerWorker?
+    /// What the server tells its operator (`mlpipe serve` prints it): never a secret.
+    let log: @Sendable (String) -> Void
     /// When interrupted runs were last looked for (seconds since 1970).
     private let lastSweep = Mutex<Double>(0)
 
-    init(configuration: ServeConfiguration, runner: PipelineRunner) async throws(EngineError) {
+    init(configuration: ServeConfiguration, runner: PipelineRunner,
+         log: @escaping @Sendable (String) -> Void = { _ in }) async throws(EngineError) {
         let workspace = try Workspace.located(configuration.options)
         history = try await RunHistory.open(configuration.options)
+        let store: SQLiteRunStore
         do {
             store = try SQLiteRunStore(path: workspace.databasePath)
         } catch {
             throw EngineError(.environment, "\(error)", cause: error)
         }
+        self.store = store
         do {
             registry = try LocalModelRegistry(path: workspace.databasePath)
         } catch {
@@ -46,6 +56,20 @@ final class ServerState: Sendable {
         launcher = RunLauncher(runner: runner, options: options)
         kindSchemas = runner.kinds.schemas
         secretProviderNames = SecretProviderRegistry.builtin(repositoryRoot: configuration.options.currentDirectory).names
+        self.log = log
+        webhookSecret = configuration.webhookSecret
+        if configuration.webhookSecret != nil {
+            let repositoryRoot: String
+            do {
+                repositoryRoot = try GitRepository.workingTreeRoot(containing: configuration.options.currentDirectory)
+            } catch {
+                throw EngineError(.environment, error.description, cause: error)
+            }
+            triggers = TriggerWorker(store: store, runner: runner, options: configuration.options, workspace: workspace,
+                                     repositoryRoot: repositoryRoot, concurrency: configuration.webhookRuns, log: log)
+        } else {
+            triggers = nil
+        }
     }
 
     /// Marks runs whose process died as interrupted, at most once a second: a page shows

@@ -18,6 +18,7 @@ enum Schema {
         migrator.registerMigration("v5 deployments", migrate: addDeployments)
         migrator.registerMigration("v6 serve: runs by branch and commit", migrate: addServeIndexes)
         migrator.registerMigration("v9 run names and notes", migrate: addRunNotes)
+        migrator.registerMigration("v10 webhook trigger queue", migrate: addTriggerQueue)
         return migrator
     }()
 

@@ -6,7 +6,8 @@ public enum Trigger: String, Sendable, Codable, CaseIterable {
     case ci
     /// `mlpipe rerun RUN`; ``RunRecord/parentRun`` names RUN.
     case rerun
-    /// A webhook call (reserved for the server that will receive them).
+    /// A git push that `mlpipe serve`'s webhooks received (`POST /hooks/github`,
+    /// `/hooks/gitlab`); the run happened at the pushed commit, on the pushed branch.
     case webhook
     /// A button on `mlpipe serve`'s pages (re-run, re-run from a stage);
     /// ``RunRecord/parentRun`` names the run it re-ran.
