@@ -14,7 +14,7 @@ import StageKinds
 struct DeploymentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deployments",
-        abstract: "List local deployments, stop them, or roll one back to the version it replaced.",
+        abstract: "List deployments (local processes and rendered or applied cluster ones); stop or roll back a local one.",
         subcommands: [List.self, Stop.self, Rollback.self],
         defaultSubcommand: List.self)
 
@@ -41,7 +41,7 @@ struct DeploymentsCommand: AsyncParsableCommand {
             for record in records {
                 let smoke = record.smoke.map { $0.passed ? "passed" : "failed" } ?? "-"
                 console.out([col("#\(record.id)", 5), col(record.name, 12), col(record.modelVersion, 14),
-                             col(record.state, 12), col(record.endpoint.description, 25), col(String(record.pid), 8),
+                             col(record.state, 12), col(record.endpoint.description, 25), col(record.pid > 0 ? String(record.pid) : "-", 8),
                              col(LocalTime.timestamp(record.createdAt), 20), smoke].joined(separator: " "))
             }
         }
