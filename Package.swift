@@ -72,8 +72,12 @@ let package = Package(
             "Canonical", "ArtifactStore", "CCrypto",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
+        // Stages as pods: an Argo Workflows DAG and Kubernetes Jobs rendered from plain values, and
+        // kubectl to run a Job. Below the engine, which renders a Job for `executor: kubernetes`.
+        .target(name: "Orchestration", dependencies: ["Canonical", "PipelineSpec", .product(name: "Yams", package: "Yams")],
+                exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
-        .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn", "S3Store"],
+        .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn", "S3Store", "Orchestration"],
                 exclude: ["README.md"]),
         // 4. Capabilities that know nothing of the engine.
         .target(name: "ModelFormats", dependencies: [
@@ -114,7 +118,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment", "HistoryServer",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment", "HistoryServer", "Orchestration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 
@@ -124,13 +128,15 @@ let package = Package(
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore"]),
-        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds", "Orchestration"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
+        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "PipelineSpec", .product(name: "Yams", package: "Yams")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe"]),
     ]
 )
