@@ -100,8 +100,10 @@ struct ArgoRemoteTests {
         let script = """
             #!\(WeedServer.venv)/bin/python3
             import json, os, subprocess, sys, tempfile, yaml
-            state = os.environ["FAKE_CLUSTER"]
             args = sys.argv[1:]
+            if args == ["warm-up"]:
+                sys.exit(0)
+            state = os.environ["FAKE_CLUSTER"]
             with open(os.path.join(state, "calls.txt"), "a") as f:
                 f.write(" ".join(args) + "\\n")
             def opt(name):
@@ -155,6 +157,11 @@ struct ArgoRemoteTests {
             """
         try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/bin/kubectl"))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/bin/kubectl")
+        // A child another test forked while the script was open for writing keeps it
+        // busy (ETXTBSY) until it execs: wait until it runs.
+        try waitFor("the fake kubectl to start", timeout: 10) {
+            (try? runProcess(folder + "/bin/kubectl", ["warm-up"], in: folder))?.status == 0
+        }
         let path = folder + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         return (folder, ["PATH": path, "FAKE_CLUSTER": folder, "FAKE_MLPIPE": mlpipeBinary])
     }
