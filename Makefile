@@ -86,3 +86,23 @@ check-crds: venv
 	    eval "d=\$$$$v"; [ -n "$$d" ] || { echo "check-crds: set $$v to a git clone of its project (see $(CRD_FIXTURES)/crds/README.md)" >&2; exit 2; }; done
 	$(CRD_FIXTURES)/crds/extract.sh "$(KNATIVE_SERVING)" "$(GATEWAY_API)" "$(ISTIO)" "$(PROMETHEUS_OPERATOR)"
 	$(PY) $(CRD_FIXTURES)/check_crd_manifests.py $(CRD_FIXTURES)/crds $(CRD_MANIFESTS)
+
+# Maintainer's check, run before a release (not part of `make test`, not run on CI): the
+# workflows `mlpipe export argo` renders from Tests/OrchestrationTests/Fixtures/example-pipeline.yaml
+# against Argo Workflows' published JSON schema (api/jsonschema/schema.json) at ARGO_VERSION,
+# downloaded from GitHub, or taken from a local clone given as ARGO_WORKFLOWS=DIR (a git
+# directory); its SHA-256 is checked first. The schema is not kept in the repository.
+ARGO_VERSION := v3.6.19
+ARGO_SCHEMA_SHA256 := c4e8ed37c6c6bb85bca3b76cd623db33a7fb41b70e38407054f7701b656bab93
+ARGO_FIXTURES := Tests/OrchestrationTests/Fixtures
+.PHONY: check-argo
+check-argo: venv build
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	if [ -n "$(ARGO_WORKFLOWS)" ]; then \
+	  git -C "$(ARGO_WORKFLOWS)" show $(ARGO_VERSION):api/jsonschema/schema.json > "$$tmp/schema.json"; \
+	else \
+	  curl -fsSL -o "$$tmp/schema.json" https://raw.githubusercontent.com/argoproj/argo-workflows/$(ARGO_VERSION)/api/jsonschema/schema.json; \
+	fi; \
+	echo "$(ARGO_SCHEMA_SHA256)  $$tmp/schema.json" | sha256sum -c --quiet; \
+	$(ARGO_FIXTURES)/render_example_workflows.sh .build/debug/mlpipe "$$tmp/out"; \
+	$(PY) $(ARGO_FIXTURES)/check_argo_workflow.py "$$tmp/schema.json" "$$tmp"/out/*.yaml

@@ -80,9 +80,13 @@ let package = Package(
         .target(name: "VaultSecrets", dependencies: [
             "HTTPTransport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["README.md"]),
+        // Stages as pods: an Argo Workflows DAG and Kubernetes Jobs rendered from plain values, and
+        // kubectl to run a Job. Below the engine, which renders a Job for `executor: kubernetes`.
+        .target(name: "Orchestration", dependencies: ["Canonical", "PipelineSpec", .product(name: "Yams", package: "Yams")],
+                exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
         .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn", "S3Store",
-                                                       "VaultSecrets"],
+                                                       "VaultSecrets", "Orchestration"],
                 exclude: ["README.md"]),
         // 4. Capabilities that know nothing of the engine.
         .target(name: "ModelFormats", dependencies: [
@@ -125,7 +129,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // 6. Argument parsing and rendering only.
         .executableTarget(name: "mlpipe", dependencies: [
-            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment", "HistoryServer",
+            "StageKinds", "PipelineEngine", "ModelFormats", "ModelRegistry", "ContainerImage", "Deployment", "HistoryServer", "Orchestration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
 
@@ -139,13 +143,15 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore", "TestSupport"]),
         .testTarget(name: "VaultSecretsTests", dependencies: ["VaultSecrets", "PipelineEngine", "TestSupport"]),
-        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds", "Orchestration"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage", "TestSupport"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "TestSupport"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine"]),
+        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "PipelineSpec", .product(name: "Yams", package: "Yams")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe", "TestSupport"]),
     ]
 )

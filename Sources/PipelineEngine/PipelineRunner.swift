@@ -101,7 +101,8 @@ public struct PipelineRunner: Sendable {
 
         // File secrets are read from the user's repository even when the run happens in a
         // temporary worktree: a secret file is git-ignored, so the worktree does not have it.
-        let secrets = try await ResolvedSecrets.resolve(pipeline.secrets, providers: secretProviders(session.repo.workdir))
+        let secrets = try await ResolvedSecrets.resolve(try secretsToResolve(pipeline, options: options),
+                                                        providers: secretProviders(session.repo.workdir))
 
         let remote = try await RemoteLink.open(options: options, pipeline: pipeline, secrets: secrets,
                                                workspace: session.workspace,
@@ -193,6 +194,19 @@ public struct PipelineRunner: Sendable {
         selected.only = Set(options.only.flatMap { pipeline.stages(named: $0) })
         selected.force = Set(options.force.flatMap { pipeline.stages(named: $0) })
         return selected
+    }
+
+    /// Every declared secret; with `--cached-upstream`, only those of the `--only` stages
+    /// and the remote's, since the stages they need come from the cache (a pod of an
+    /// exported workflow is given no other), and, with `--executor local` too (what a pod
+    /// runs), not the Kubernetes executor's kubeconfig, which never reaches a pod.
+    func secretsToResolve(_ pipeline: Pipeline, options: RunOptions) throws(EngineError) -> [String: SecretSource] {
+        guard options.cachedUpstream else { return pipeline.secrets }
+        var needed = Set(options.only.flatMap { pipeline.stage(named: $0)?.secrets ?? [] })
+        if options.executor == .local { needed.remove(PodTaskPlan.kubeconfigSecret) }
+        let remote = try RemoteLink.setting(options: options, pipeline: pipeline, environment: ProcessInfo.processInfo.environment)
+        needed.formUnion(remote?.secretNames ?? [])
+        return pipeline.secrets.filter { needed.contains($0.key) }
     }
 
     func gitHead(_ repo: GitRepository) throws(EngineError) -> HeadState {

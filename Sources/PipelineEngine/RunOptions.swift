@@ -1,4 +1,5 @@
 import Foundation
+import PipelineSpec
 import RunStore
 
 /// What `mlpipe run` (and `rerun`, and `status`) was asked to do.
@@ -26,6 +27,14 @@ public struct RunOptions: Sendable {
     public var remoteRequired: Bool
     /// `--name`: a label recorded with the run, shown by `runs`; nil for none.
     public var runName: String?
+    /// `--cached-upstream` (with `--only`): the stages the `--only` stages need are taken
+    /// from the cache (local or remote) and never computed; one that is not there fails
+    /// the run, saying which. What a pod of an exported workflow runs.
+    public var cachedUpstream = false
+    /// `--executor`: where stages without `executor:` run; nil for this machine.
+    public var executor: StageExecutorName?
+    /// How a stage that runs on Kubernetes is put there.
+    public var cluster = ClusterOptions()
 
     public init(pipeline: String? = nil, params: [ParamOverride] = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 force: Set<String> = [], only: Set<String> = [], noCache: Bool = false, requireClean: Bool = false,

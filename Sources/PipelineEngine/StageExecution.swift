@@ -66,7 +66,23 @@ struct StageExecution: Sendable {
             reason = await explain(key.components, cacheable: cacheable, forced: forced)
         }
         record.reason = reason
+        if let refused = await refuseUncachedUpstream(reason: reason, record: &record) { return refused }
+        if executorName == .kubernetes {
+            return await computeOnCluster(kind: kind, key: key, cacheable: cacheable, record: &record)
+        }
         return await compute(kind: kind, key: key, cacheable: cacheable, record: &record)
+    }
+
+    /// With `--cached-upstream`, a stage the `--only` stages need is taken from the cache
+    /// or fails; it is never computed (in a workflow, another task computes it).
+    func refuseUncachedUpstream(reason: String, record: inout StageRecord) async -> (StageOutcome, StageSummary)? {
+        guard context.options.cachedUpstream, !context.options.only.contains(stage.name) else { return nil }
+        let needing = context.options.only.sorted().joined(separator: ", ")
+        return await finish(&record, status: .failed,
+                            error: "stage '\(stage.name)' is needed by \(needing) and --cached-upstream takes it from the cache, "
+                                + "but neither the local nor the remote cache has its result (\(reason)); run it first: "
+                                + "in a workflow, the task of '\(stage.name)' must succeed before this one",
+                            category: .environment)
     }
 
     // MARK: - Computing

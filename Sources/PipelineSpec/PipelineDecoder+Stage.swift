@@ -17,6 +17,7 @@ extension PipelineDecoder {
     static let stageKeys = ["kind", "run", "needs", "inputs", "outputs", "with", "env", "secrets",
                             "timeout", "retries", "cache", "metrics"]
         + ["matrix"]  // sweeps: PipelineDecoder+Matrix.swift
+        + placementKeys  // resources, node_selector, executor: PipelineDecoder+Placement.swift
 
 
     /// Decodes one entry of `stages:`, or one instance of it when it has a `matrix:`;
@@ -161,6 +162,8 @@ extension PipelineDecoder {
            let path = string(entry.value, what: "`metrics` of \(context)") {
             stage.metrics = relativePath(path, what: "metrics path", at: location(entry.value))
         }
+
+        stage.placement = placement(byKey, context: context)
 
         draft.stage = stage
         return draft

@@ -47,6 +47,9 @@ public struct Stage: Sendable {
     public var dependencies: [String]
     /// For an instance of a stage with `matrix:`, its group and values; nil otherwise.
     public var matrix: MatrixInstance?
+    /// `resources:`, `node_selector:` and `executor:`: for executors and rendered
+    /// manifests; not part of the cache key.
+    public var placement = StagePlacement()
 
     /// Creates a stage; `dependencies` defaults to `needs` sorted, `withLocations` to
     /// `location` for everything.

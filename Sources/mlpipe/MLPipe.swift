@@ -14,7 +14,7 @@ struct MLPipe: AsyncParsableCommand {
         version: version,
         subcommands: [RunCommand.self, StatusCommand.self, RerunCommand.self, RunsCommand.self, LogsCommand.self, CheckoutCommand.self, ExpCommand.self,
                       GraphCommand.self, LintCommand.self, CacheCommand.self, InitCommand.self, ScanCommand.self, ModelsCommand.self,
-                      ImageCommand.self, DeploymentsCommand.self, ServeCommand.self, SmokeCommand.self])
+                      ImageCommand.self, DeploymentsCommand.self, ServeCommand.self, SmokeCommand.self, ExportCommand.self])
 
     /// Runs the command and sets the exit status in one place:
     /// 0 ok, 1 a stage failed, 2 usage or definition, 3 environment, 130 interrupt.

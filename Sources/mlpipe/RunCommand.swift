@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PipelineEngine
+import PipelineSpec
 import RunStore
 import StageKinds
 
@@ -36,22 +37,39 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A name for the run, shown by `mlpipe runs` (`runs --name` finds it).")
     var name: String?
 
+    @Flag(name: .long, help: "With --only: take the stages it needs from the cache (local or remote), never compute them; fail when one is missing.")
+    var cachedUpstream = false
+
+    @Option(name: .long, help: ArgumentHelp("Where stages run: local, or kubernetes (a Job per stage); over each stage's `executor:`.", valueName: "name"))
+    var executor: String?
+
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var cluster: ClusterFlags
 
     func validate() throws {
         guard jobs ?? 1 >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if cachedUpstream && only.isEmpty {
+            throw ValidationError("--cached-upstream takes the stages that --only stages need from the cache; give --only STAGE too")
+        }
+        if let executor, StageExecutorName(rawValue: executor) == nil {
+            throw ValidationError("unknown executor '\(executor)'; use \(StageExecutorName.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
     }
 
     func run() async throws {
-        let options = RunOptions(
+        var options = RunOptions(
             pipeline: selection.pipeline, params: selection.overrides, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
             force: Set(force), only: Set(only), noCache: noCache, requireClean: requireClean,
             trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
             workspace: workspace.resolved, remote: remote.remote, remoteRequired: remote.remoteRequired, runName: name)
+        options.cachedUpstream = cachedUpstream
+        options.executor = executor.flatMap(StageExecutorName.init(rawValue:))
+        options.cluster = cluster.options
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
         let renderer = RunRenderer(json: json)
-        let report = try await Interrupts.run { try await runner.run(options, events: renderer.handle) }
+        let chosen = options
+        let report = try await Interrupts.run { try await runner.run(chosen, events: renderer.handle) }
         try finish(report, junit: junit)
     }
 }

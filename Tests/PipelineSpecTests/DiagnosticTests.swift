@@ -47,8 +47,8 @@ struct DiagnosticTests {
             "pipeline.yaml:5:12: error: unknown secret provider 'evn' in secret 'TOKEN'; did you mean 'env'? "
                 + "(known providers: env, file, vault)",
             "pipeline.yaml:8:5: error: unknown key 'kidn' in stage 'a'; did you mean 'kind'?",
-            "pipeline.yaml:10:5: error: unknown key 'zzz' in stage 'a'; valid keys are: cache, env, inputs, kind, "
-                + "matrix, metrics, needs, outputs, retries, run, secrets, timeout, with",
+            "pipeline.yaml:10:5: error: unknown key 'zzz' in stage 'a'; valid keys are: cache, env, executor, inputs, kind, "
+                + "matrix, metrics, needs, node_selector, outputs, resources, retries, run, secrets, timeout, with",
         ].sorted(by: Self.byPosition))
     }
 
