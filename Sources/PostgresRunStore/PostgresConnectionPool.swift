@@ -59,8 +59,11 @@ extension PostgresConnection {
     /// Starts closing the connection without waiting for it: what synchronous code (a
     /// lock's release, a deinit) and a failed call can do. A synchronous function, so that
     /// the driver's future-returning `close()` is the one called, not its async twin.
+    ///
+    /// The connection keeps itself alive until it is closed: the driver requires (and
+    /// asserts, in debug builds) that a connection is closed before it is deallocated.
     func closeSoon() {
         let closing: EventLoopFuture<Void> = close()
-        _ = closing
+        closing.whenComplete { _ in withExtendedLifetime(self) {} }
     }
 }

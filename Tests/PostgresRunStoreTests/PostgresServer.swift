@@ -29,7 +29,7 @@ final class PostgresServer: Sendable {
         try Data((Self.password + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/pwfile"))
         if getuid() == 0 {
             // initdb refuses to run as root: the cluster belongs to the postgres user.
-            _ = try Self.run("/bin/chown", ["-R", "postgres", folder])
+            _ = try Self.run("/bin/chown", ["-R", "postgres", folder], in: "/")
         }
         _ = try Self.run(bin + "/initdb", ["-D", folder + "/data", "-U", Self.user, "--pwfile=" + folder + "/pwfile",
                                            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "-N"],
