@@ -37,6 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     var name: String?
 
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var remote: RemoteOptions
 
     func validate() throws {
