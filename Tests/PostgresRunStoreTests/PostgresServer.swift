@@ -150,7 +150,7 @@ final class PostgresServer: Sendable {
     /// returns its pid, which the caller reaps. Not Foundation's `Process`: on Linux it
     /// learns of an exit through a socket that a server started meanwhile can inherit.
     static func spawn(_ tool: String, _ arguments: [String], asPostgres: Bool = false, in folder: String,
-                      stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
+                      stdout: String = "/dev/null", stderr: String = "/dev/null", stdin: Int32? = nil) throws -> pid_t {
         let argv0 = asPostgres && getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] : [tool]
         let outFD = open(stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let errFD = open(stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -159,7 +159,11 @@ final class PostgresServer: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, outFD, 1)
         posix_spawn_file_actions_adddup2(&actions, errFD, 2)
         _ = addChdir(&actions, folder)

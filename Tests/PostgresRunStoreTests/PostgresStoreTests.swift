@@ -103,17 +103,23 @@ struct PostgresStoreTests {
         let store = try await PostgresRunStore.open(try PostgresLocation(url: server.url(database)))
         let key = "sha256:" + String(repeating: "77", count: 32)
 
-        // Another runner: psql holding the key, then sleeping.
+        // Another runner: psql holding the key on an idle connection (as a runner's lock
+        // connection is), waiting for more commands on a pipe the test keeps open.
+        var pipeEnds: [Int32] = [0, 0]
+        try #require(pipe(&pipeEnds) == 0)
         let holder = try PostgresServer.spawn(server.bin + "/psql", [
             "-h", server.folder, "-p", String(server.port), "-U", PostgresServer.user, "-d", database,
-            "-c", "SELECT pg_advisory_lock(hashtextextended('\(key)', 0))", "-c", "SELECT pg_sleep(120)",
-        ], in: server.folder)
+        ], in: server.folder, stdin: pipeEnds[0])
+        close(pipeEnds[0])
+        let command = "SELECT pg_advisory_lock(hashtextextended('\(key)', 0));\n"
+        #expect(command.withCString { write(pipeEnds[1], $0, strlen($0)) } == command.utf8.count)
         var reaped = false
         func killHolder() {
             guard !reaped else { return }
             kill(holder, SIGKILL)
             var status: Int32 = 0
             while waitpid(holder, &status, 0) < 0 && errno == EINTR {}
+            close(pipeEnds[1])
             reaped = true
         }
         defer { killHolder() }
@@ -132,7 +138,9 @@ struct PostgresStoreTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(!taken.isSet, "the key is held by the other process")
         killHolder()
+        let started = Date()
         let lock = try await waiter.value
+        #expect(Date().timeIntervalSince(started) < 5, "the server freed the key as soon as its holder died")
         #expect(taken.isSet)
         lock.release()
     }
