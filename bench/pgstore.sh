@@ -27,6 +27,7 @@ export NO_COLOR=1
 unset CI MLPIPE_WORKSPACE MLPIPE_STORE
 
 TMP=$(mktemp -d /tmp/mlpipe-pgstore.XXXXXX)
+chmod 755 "$TMP"  # the postgres user must reach its data folder
 RESULTS_DIR=$TMP/results
 mkdir -p "$RESULTS_DIR" "$TMP/pg"
 as_postgres() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$TMP/pg"; runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -107,7 +108,7 @@ time_ms() {
     else
         python3 "$BENCH_DIR/timeit.py" "$json" "$runs" 3 "" "$command" >/dev/null
     fi
-    python3 -c 'import json,sys,statistics; r=json.load(open(sys.argv[1]))["results"][0]; print(f"{statistics.median(r[\"times\"])*1000:.1f}")' "$json"
+    python3 -c 'import json,sys,statistics; t=json.load(open(sys.argv[1]))["results"][0]["times"]; print("%.1f" % (statistics.median(t)*1000))' "$json"
 }
 
 "$ML" runs --limit 50 >/dev/null
