@@ -6,6 +6,7 @@ import Glibc
 /// A real PostgreSQL server (Debian's `postgresql` package) on 127.0.0.1, with its data in
 /// a temporary folder; started by a test and stopped by it (`pg_ctl stop -m immediate`,
 /// by its data folder), then the folder is removed.
+///
 /// The cluster has one superuser, `mlpipe`, whose password is ``password``: connections
 /// over TCP must give it (SCRAM), as a team's server would ask; the server's own socket,
 /// in the folder, trusts the test's tools.
