@@ -9,8 +9,8 @@ import Glibc
 /// again.
 ///
 /// The seam for where locks live: lock files in `workspace/locks/` (``FileKeyLocks``),
-/// in this process only (``InMemoryKeyLocks``, for the engine's unit tests), and a
-/// PostgreSQL advisory lock for runners on several machines next. Waiting must stay
+/// in this process only (``InMemoryKeyLocks``, for the engine's unit tests), and
+/// PostgreSQL advisory locks for runners on several machines (``PostgresKeyLocks``). Waiting must stay
 /// cancellable: a cancelled wait throws `CancellationError`.
 public protocol KeyLocks: Sendable {
     /// Waits until `key` is free, then holds it until the lease is released.

@@ -5,8 +5,7 @@ import Foundation
 ///
 /// The seam between the engine's `StageCache` and where entries live:
 /// ``SQLiteRunStore`` (the `cache_entry` table of `workspace/mlpipe.db`),
-/// ``InMemoryCacheIndex`` (the engine's unit tests), and a shared index (PostgreSQL, or
-/// an S3 action cache) next. Run history is the ``RunStore``'s, not this.
+/// ``InMemoryCacheIndex`` (the engine's unit tests), and `PostgresRunStore`'s shared index. Run history is the ``RunStore``'s, not this.
 ///
 /// Every method is one short transaction and throws ``RunStoreError``; a caller must
 /// not turn an error into "no entry": a database that cannot be read is not a miss.

@@ -4,8 +4,8 @@ import Foundation
 /// outputs. History only: what a cache key produced is the ``CacheIndex``'s.
 ///
 /// This protocol is the seam between mlpipe and its database: ``SQLiteRunStore`` (one
-/// `workspace/mlpipe.db` file), ``InMemoryRunStore`` (the engine's unit tests), and a
-/// PostgreSQL store for a team-wide history next. Requirements are `async` so that a
+/// `workspace/mlpipe.db` file), ``InMemoryRunStore`` (the engine's unit tests), and
+/// `PostgresRunStore` (a team-wide history, its own target). Requirements are `async` so that a
 /// networked store fits; the SQLite store answers them synchronously. Implementations must be
 /// safe to use from several threads and from several processes on one database at
 /// once, as CI does, and every method is one short transaction: a caller never
