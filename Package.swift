@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         // Hummingbird: the HTTP server of `mlpipe serve`, on the swift-nio we already build.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // postgres-nio: the shared run store's driver; binds every value, async, on the swift-nio we already build.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -67,6 +69,10 @@ let package = Package(
                 exclude: ["README.md"]),
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CSQLiteTuning"],
                 exclude: ["README.md"]),
+        // The run history, cache index and key locks on PostgreSQL, shared by many machines.
+        .target(name: "PostgresRunStore", dependencies: [
+            "RunStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], exclude: ["README.md"]),
         // What every HTTP client shares: retry classification, streamed file bodies.
         .target(name: "HTTPTransport", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -86,7 +92,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // 3. Planning, scheduling, the StageKind protocol and the command kind.
         .target(name: "PipelineEngine", dependencies: ["Canonical", "PipelineSpec", "GitState", "ArtifactStore", "RunStore", "CSpawn", "S3Store",
-                                                       "VaultSecrets", "Orchestration"],
+                                                       "VaultSecrets", "Orchestration", "PostgresRunStore"],
                 exclude: ["README.md"]),
         // 4. Capabilities that know nothing of the engine.
         .target(name: "ModelFormats", dependencies: [
@@ -141,6 +147,7 @@ let package = Package(
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
+        .testTarget(name: "PostgresRunStoreTests", dependencies: ["PostgresRunStore", "RunStore", "TestSupport"]),
         .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore", "TestSupport"]),
         .testTarget(name: "VaultSecretsTests", dependencies: ["VaultSecrets", "PipelineEngine", "TestSupport"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds", "Orchestration"]),

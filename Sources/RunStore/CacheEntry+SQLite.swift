@@ -4,7 +4,7 @@ internal import GRDB
 /// How a ``CacheEntry`` maps to a row of the `cache_entry` table.
 extension CacheEntry {
     /// Every column, in ``init(row:)`` order.
-    static let columns = "key, pipeline, stage, run_id, created_at, last_used_at, metrics_json, outputs_json, results_json"
+    package static let columns = "key, pipeline, stage, run_id, created_at, last_used_at, metrics_json, outputs_json, results_json"
 
     /// Inserts the entry or replaces the one with the same key (no other table
     /// refers to `cache_entry`, so a replace deletes nothing else).

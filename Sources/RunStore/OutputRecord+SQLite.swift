@@ -4,7 +4,7 @@ internal import GRDB
 /// How an ``OutputRecord`` maps to a row of the `output` table.
 extension OutputRecord {
     /// Every column, in ``init(row:)`` order.
-    static let columns = "run_id, stage, name, digest, kind, size, path"
+    package static let columns = "run_id, stage, name, digest, kind, size, path"
 
     /// The INSERT statement.
     static let insertSQL = "INSERT INTO output (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?)"

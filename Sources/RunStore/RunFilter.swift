@@ -30,7 +30,7 @@ public struct RunFilter: Sendable, Hashable {
 
     /// A `LIKE … ESCAPE '\'` pattern for a name containing `text`, with `%`, `_` and
     /// `\` taken literally.
-    static func likePattern(containing text: String) -> String {
+    package static func likePattern(containing text: String) -> String {
         var escaped = ""
         for character in text {
             if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }

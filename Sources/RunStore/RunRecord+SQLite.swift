@@ -7,17 +7,17 @@ extension RunRecord {
     /// `pruned_at` in the table but is stored in overflow pages that a list never
     /// reads (see ``Schema/addPrunedAt(_:)``), then the run's name and note from
     /// `run_note` (see ``Schema/addRunNotes(_:)``), read through ``source``.
-    static let listColumns = """
+    package static let listColumns = """
         id, pipeline, pipeline_file, pipeline_digest, git_commit, git_branch, git_dirty, triggered_by, \
         parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, params_json, pruned_at, \
         run_note.name, run_note.note
         """
 
     /// Every column, in ``init(row:)`` order.
-    static let columns = listColumns + ", pipeline_source"
+    package static let columns = listColumns + ", pipeline_source"
 
     /// What a query of runs reads from: each run with its name and note, if any.
-    static let source = "run LEFT JOIN run_note ON run_note.run_id = run.id"
+    package static let source = "run LEFT JOIN run_note ON run_note.run_id = run.id"
 
     /// The INSERT statement; `id` comes from SQLite.
     static let insertSQL = """

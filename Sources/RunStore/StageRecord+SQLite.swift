@@ -4,7 +4,7 @@ internal import GRDB
 /// How a ``StageRecord`` maps to a row of the `stage` table.
 extension StageRecord {
     /// Every column, in ``init(row:)`` order.
-    static let columns = """
+    package static let columns = """
         run_id, name, kind, position, status, cache_key, cached_from, attempts, exit_code, \
         started_at, finished_at, log_path, reason, error, metrics_json, key_components_json, \
         results_json, warnings_json

@@ -11,6 +11,7 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Keep printing the log as it grows, until the stage (or the run) ends; waits for a stage that has not started.")
     var follow = false
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var store: StoreOptions
 
     func run() async throws {
         let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))

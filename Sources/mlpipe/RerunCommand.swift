@@ -33,6 +33,7 @@ struct RerunCommand: AsyncParsableCommand {
     var name: String?
 
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var remote: RemoteOptions
 
     func run() async throws {

@@ -44,6 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     var executor: String?
 
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var remote: RemoteOptions
     @OptionGroup var cluster: ClusterFlags
 

@@ -49,6 +49,7 @@ struct ExpCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Print a JSON array.") var json = false
         @Flag(name: .long, help: "Print CSV.") var csv = false
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var store: StoreOptions
 
         func validate() throws {
             if let status, RunStatus(rawValue: status) == nil {

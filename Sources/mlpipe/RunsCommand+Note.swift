@@ -12,6 +12,7 @@ extension RunsCommand {
         @Argument(help: "The note.") var text: String
         @Flag(name: .long, help: "Add TEXT as a new line below the note the run has, instead of replacing it.") var append = false
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))

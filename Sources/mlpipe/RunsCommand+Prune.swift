@@ -24,6 +24,7 @@ extension RunsCommand {
         @Flag(name: .customLong("dry-run"), help: "Say what would be removed, and remove nothing.")
         var dryRun = false
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var store: StoreOptions
 
         func validate() throws {
             guard keep != nil || olderThan != nil || status != nil else {

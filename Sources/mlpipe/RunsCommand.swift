@@ -24,6 +24,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Print a JSON array.") var json = false
         @OptionGroup(title: "Experiments table") var table: ExperimentOptions
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var store: StoreOptions
 
         func validate() throws {
             if let status, RunStatus(rawValue: status) == nil {
@@ -81,6 +82,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "A run number, a run name (`run --name`), or `latest`.") var run: String
         @Flag(name: .long, help: "Print JSON.") var json = false
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let history = try await RunHistory.open(RunOptions(workspace: workspace.resolved))
@@ -129,6 +131,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Two runs or more.") var runs: [String] = []
         @Flag(name: .long, help: "Print JSON.") var json = false
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var store: StoreOptions
 
         func validate() throws {
             guard runs.count >= 2 else { throw ValidationError("runs diff compares two runs or more; give their numbers, e.g. `runs diff 4 7`") }

@@ -19,6 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     var exitCode = false
 
     @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var store: StoreOptions
 
     func run() async throws {
         let options = RunOptions(pipeline: selection.pipeline, params: selection.overrides,
