@@ -11,29 +11,18 @@ import RunStore
 public final class DeploymentStore: Sendable {
     /// The file.
     public let path: String
-    /// The one connection (a `DatabaseQueue` is Sendable and serialises its calls).
-    let queue: DatabaseQueue
-    let busyTimeout: Double
+    /// The connection, shared in kind with the model registry's.
+    let database: WorkspaceDatabase
+    var busyTimeout: Double { database.busyTimeout }
 
     /// Opens (creating and migrating when needed) the file at `path`.
     public init(path: String, busyTimeout: Double = 10) throws(DeploymentError) {
         self.path = path
-        self.busyTimeout = busyTimeout
         do {
-            // Migrates the file; WAL is a property of the file, so it holds below as well.
-            _ = try SQLiteRunStore(path: path, busyTimeout: .milliseconds(Int64(busyTimeout * 1000)))
+            database = try WorkspaceDatabase(path: path, busyTimeout: busyTimeout, label: "mlpipe.Deployment")
         } catch {
             throw DeploymentError(.database, "cannot open the deployments in \(path): \(error.reason)",
                                   remedy: error.remedy, cause: error)
-        }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "mlpipe.Deployment"
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw Self.wrap(error, "open the deployments in \(path)", path: path, busyTimeout: busyTimeout)
         }
     }
 
@@ -168,59 +157,26 @@ public final class DeploymentStore: Sendable {
     // MARK: - Transactions
 
     private func write<T>(_ operation: @autoclosure () -> String, _ body: (Database) throws -> T) throws(DeploymentError) -> T {
-        do {
-            return try queue.inDatabase { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                guard let result else { throw DeploymentError(.database, "a transaction returned nothing", remedy: "report this bug") }
-                return result
-            }
-        } catch {
-            throw Self.wrap(error, operation(), path: path, busyTimeout: busyTimeout)
-        }
+        do { return try database.write(body) } catch { throw wrap(error, operation()) }
     }
 
     private func read<T>(_ operation: @autoclosure () -> String, _ body: (Database) throws -> T) throws(DeploymentError) -> T {
-        do {
-            return try queue.inDatabase { db in
-                var result: T?
-                try db.inTransaction(.deferred) {
-                    result = try body(db)
-                    return .commit
-                }
-                guard let result else { throw DeploymentError(.database, "a transaction returned nothing", remedy: "report this bug") }
-                return result
-            }
-        } catch {
-            throw Self.wrap(error, operation(), path: path, busyTimeout: busyTimeout)
-        }
+        do { return try database.read(body) } catch { throw wrap(error, operation()) }
     }
 
-    /// A `DeploymentError` as it is, anything else as a database error that keeps SQLite's
-    /// message but never a statement's arguments.
-    static func wrap(_ error: any Error, _ operation: String, path: String, busyTimeout: Double) -> DeploymentError {
+    /// A `DeploymentError` as it is, SQLite's errors as the run store words them (never a
+    /// statement's arguments), anything else as a row this mlpipe cannot read.
+    func wrap(_ error: any Error, _ operation: String) -> DeploymentError {
         if let error = error as? DeploymentError { return error }
         if let error = error as? EndpointError {
             return DeploymentError(.database, "cannot \(operation): a stored endpoint is damaged (\(error))",
                                    remedy: "a hand edit of \(path) broke it; fix the row or remove it")
         }
-        guard let error = error as? DatabaseError else {
-            return DeploymentError(.database, "cannot \(operation) in \(path): \(error)",
-                                   remedy: "a newer mlpipe, or a hand edit, wrote a row this one cannot read")
+        if let failure = database.failure(error, operation: operation) ?? (error as? RunStoreError) {
+            return DeploymentError(.database, "cannot \(operation) in \(path): \(failure.reason)", remedy: failure.remedy,
+                                   cause: failure)
         }
-        let reason = "\(error.message ?? "SQLite error") (SQLite error \(error.extendedResultCode.rawValue))"
-        let remedy: String = switch error.resultCode {
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
-            "another mlpipe process held \(path) for more than \(Int(busyTimeout)) s; wait for it and try again"
-        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: "check that \(path) and its folder are writable"
-        case .SQLITE_FULL: "free some disk space and try again"
-        case .SQLITE_CORRUPT, .SQLITE_NOTADB: "\(path) is damaged; move it aside to start a new history"
-        default: "this is likely a bug in mlpipe; please report it with this message"
-        }
-        let cause = DatabaseError(resultCode: error.extendedResultCode, message: error.message, sql: error.sql)
-        return DeploymentError(.database, "cannot \(operation) in \(path): \(reason)", remedy: remedy, cause: cause)
+        return DeploymentError(.database, "cannot \(operation) in \(path): \(error)",
+                               remedy: "a newer mlpipe, or a hand edit, wrote a row this one cannot read")
     }
 }
