@@ -28,6 +28,8 @@ public struct PostgresAdvisoryLocks: Sendable {
         do {
             connection = try await PostgresConnectionPool.connect(location, id: 0, logger: logger)
         } catch {
+            // A wait cancelled while connecting is a cancellation, not a store failure.
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw PostgresRunStore.wrap(error, operation: operation, location: location)
         }
         var pause = Duration.milliseconds(2)
@@ -38,7 +40,9 @@ public struct PostgresAdvisoryLocks: Sendable {
                     "SELECT pg_try_advisory_lock(hashtextextended(\(name), 0))", logger: logger).collect()
                 taken = try rows.first?.decode(Bool.self) ?? false
             } catch {
+                // Closing the connection frees the lock, should the server have granted it.
                 connection.closeSoon()
+                if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 throw PostgresRunStore.wrap(error, operation: operation, location: location)
             }
             if taken { return PostgresAdvisoryLock(name: name, connection: connection) }
