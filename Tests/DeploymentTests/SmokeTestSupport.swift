@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -157,19 +158,7 @@ func smokeWait(_ what: String, deadline seconds: Double, _ condition: () throws 
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 func smokeFreePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-        }
-    }
-    guard bound else { throw SmokeTestError(description: "cannot bind a port on 127.0.0.1") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    Int(try TestServers.freePort())
 }
 
 /// The real serving app (templates/serving/python) serving an ONNX iris package made by

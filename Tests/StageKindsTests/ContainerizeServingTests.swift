@@ -4,6 +4,7 @@ import PipelineEngine
 import PipelineSpec
 @testable import StageKinds
 import Synchronization
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -99,19 +100,7 @@ func http(_ venv: String, _ url: String, body: String? = nil) throws -> String {
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-        }
-    }
-    guard bound else { throw ContainerizeToolError(description: "cannot bind a port on 127.0.0.1") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    Int(try TestServers.freePort())
 }
 
 /// Waits for `condition` with a deadline; the error shows the end of `log`.
