@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 APT_PACKAGES := libgit2-dev libsqlite3-dev libssl-dev libhdf5-dev zlib1g-dev pkg-config git python3-venv \
-  docker-registry skopeo umoci debootstrap apache2-utils wrk time chromium postgresql openssl curl
+  docker-registry skopeo umoci debootstrap apache2-utils wrk time chromium postgresql openssl curl sqlite3
 VENV := workspace/venv
 PY := $(VENV)/bin/python
 RELEASE_BIN := .build/release/mlpipe

@@ -62,18 +62,19 @@ extension LocalArtifactStore {
     /// temporary files older than an hour, counting the disk space that really comes
     /// back (see ``GCReport``).
     ///
-    /// Takes the store's lock exclusively without waiting: while any lease is held
-    /// (a run is active) it throws ``StoreError/Code/locked`` and deletes nothing.
+    /// Takes the store's lock exclusively, waiting no more than a second: while any
+    /// lease is held (a run is active) it throws ``StoreError/Code/locked`` and
+    /// deletes nothing.
     /// It also deletes nothing when a kept object cannot be read: if that object is a
     /// tree, the files it needs are not known, and deleting them would break it.
     public func collectGarbage(keeping: Set<Digest>) throws(StoreError) -> GCReport {
-        let fd = try lockDescriptor(exclusive: true, wait: false)
+        let fd = try lockDescriptor(exclusive: true, wait: false, grace: Self.exclusiveGrace)
         defer { close(fd) }
         return try sweep(keeping: keeping)
     }
 
     public func collectGarbage(deciding: @Sendable () async throws -> Set<Digest>) async throws -> GCReport {
-        let fd = try lockDescriptor(exclusive: true, wait: false)
+        let fd = try lockDescriptor(exclusive: true, wait: false, grace: Self.exclusiveGrace)
         defer { close(fd) }
         return try sweep(keeping: try await deciding())
     }

@@ -273,14 +273,27 @@ public final class LocalArtifactStore: ArtifactStore {
 
     // MARK: - Locking and listing
 
-    /// Opens the lock file and takes a shared or exclusive `flock` on it.
-    func lockDescriptor(exclusive: Bool, wait: Bool) throws(StoreError) -> Int32 {
+    /// How long garbage collection keeps trying for the exclusive lock before it
+    /// refuses. A lease can outlive its release by a moment: a process being started
+    /// holds a copy of the lock's descriptor until it runs its program (the descriptor
+    /// is close-on-exec), and a run may be finishing.
+    static let exclusiveGrace: Duration = .seconds(1)
+
+    /// Opens the lock file and takes a shared or exclusive `flock` on it. Without
+    /// `wait`, a lock held elsewhere is tried again every 10 ms for up to `grace`.
+    func lockDescriptor(exclusive: Bool, wait: Bool, grace: Duration = .zero) throws(StoreError) -> Int32 {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.system("open the lock file", lockPath) }
         let operation = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: grace)
         while flock(fd, operation) != 0 {
             let number = errno
             if number == EINTR { continue }
+            if number == EWOULDBLOCK && clock.now < deadline {
+                usleep(10_000)
+                continue
+            }
             close(fd)
             if number == EWOULDBLOCK {
                 throw StoreError(.locked,

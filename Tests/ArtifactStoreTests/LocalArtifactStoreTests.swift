@@ -223,6 +223,21 @@ struct LocalArtifactStoreTests {
         #expect(try fixture.store.collectGarbage(keeping: []).removed == 1)
     }
 
+    /// A process being started holds a copy of a lease's descriptor until it runs its
+    /// program, so a lease can outlive its release by a moment.
+    @Test("a lease released within a moment of garbage collection's start does not make it refuse")
+    func leaseReleasedMeanwhile() throws {
+        let fixture = try StoreFixture()
+        _ = try fixture.store.store(path: try fixture.write("a.txt", "a"))
+        let lease = try fixture.store.lease()
+        let releaser = Thread {
+            usleep(300_000)
+            lease.release()
+        }
+        releaser.start()
+        #expect(try fixture.store.collectGarbage(keeping: []).removed == 1)
+    }
+
     @Test("a lease that goes out of scope is released")
     func leaseReleasedOnDeinit() throws {
         let fixture = try StoreFixture()

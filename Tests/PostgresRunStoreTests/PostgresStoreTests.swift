@@ -94,7 +94,7 @@ struct PostgresStoreTests {
         #expect(try server.psql(database, tryLock) == "f", "psql, another process, cannot take the key")
         #expect(try server.psql(database, "SELECT pg_try_advisory_lock(hashtextextended('sha256:other', 0))") == "t")
         held.release()
-        #expect(try await eventually(within: 10) { try server.psql(database, tryLock) == "t" })
+        #expect(try await eventually(within: 60) { try server.psql(database, tryLock) == "t" })
     }
 
     @Test("a runner waits for a key another process holds, and takes it when that process dies")
@@ -124,7 +124,7 @@ struct PostgresStoreTests {
             reaped = true
         }
         defer { killHolder() }
-        let heldByOther = try await eventually(within: 30) {
+        let heldByOther = try await eventually(within: 60) {
             try server.psql(database, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == "1"
         }
         try #require(heldByOther)
@@ -141,7 +141,9 @@ struct PostgresStoreTests {
         killHolder()
         let started = Date()
         let lock = try await waiter.value
-        #expect(Date().timeIntervalSince(started) < 5, "the server freed the key as soon as its holder died")
+        // Seconds on a loaded machine; a server that waited for TCP keepalive to notice
+        // would take two hours.
+        #expect(Date().timeIntervalSince(started) < 60, "the server freed the key when its holder died")
         #expect(taken.isSet)
         lock.release()
     }
@@ -159,26 +161,32 @@ struct PostgresStoreTests {
         held.release()
     }
 
-    @Test("a run whose lease expired is marked interrupted whatever its host, while a run with a heartbeat is not")
+    /// The test process runs many tests on few threads, so a task can wait seconds for
+    /// one: nothing here depends on a beat arriving in time. The live run's lease outlasts
+    /// the test, and its heartbeat is seen by the lease moving forward.
+    @Test("a run whose lease expired is marked interrupted whatever its host; a heartbeat moves a live run's lease forward")
     func leaseExpiry() async throws {
         let server = try PostgresServer()
         let database = try server.createDatabase()
         let location = try PostgresLocation(url: server.url(database))
-        // Leases of 8 s: long enough that a loaded machine creates both runs well within one.
-        let alive = try await PostgresRunStore.open(location, heartbeatPeriod: .milliseconds(200), leaseDuration: .seconds(8))
+        let alive = try await PostgresRunStore.open(location, heartbeatPeriod: .milliseconds(200), leaseDuration: .seconds(300))
         // A runner that stops renewing, as one that died would.
         let dying = try await PostgresRunStore.open(location, heartbeatPeriod: .seconds(3600), leaseDuration: .seconds(8))
 
         let live = try await alive.createRun(sampleRun(host: "runner-a"), stages: plannedStages())
+        let created = Date()
         let dead = try await dying.createRun(sampleRun(startedAt: moment(0), host: "runner-b"), stages: plannedStages())
         try await dying.updateStage(StageRecord(runID: dead, name: "train", kind: "command", position: 0, status: .succeeded,
                                                 startedAt: moment(1), finishedAt: moment(4)), outputs: nil)
         try await dying.updateStage(StageRecord(runID: dead, name: "validate", kind: "validate", position: 1, status: .running,
                                                 startedAt: moment(4.5)), outputs: nil)
         var marked = try await alive.markInterruptedRuns(host: "runner-a", isAlive: { _, _ in true })
-        #expect(marked == [], "no lease has run out yet")
+        // Only when this machine took less than the lease to get here can nothing have expired.
+        if Date().timeIntervalSince(created) < 7 {
+            #expect(marked == [], "no lease has run out yet")
+        }
 
-        let found = try await eventually(within: 40) {
+        let found = try await eventually(within: 60) {
             marked += try await alive.markInterruptedRuns(host: "runner-a", isAlive: { _, _ in true })
             return !marked.isEmpty
         }
@@ -189,7 +197,12 @@ struct PostgresStoreTests {
         let stages = try await alive.stages(runID: dead)
         #expect(stages.map(\.status) == [.succeeded, .cancelled, .cancelled])
         #expect(stages.dropFirst().allSatisfy { $0.error == "run interrupted" })
-        #expect(try await alive.run(id: live)?.status == .running, "its heartbeat kept its lease")
+        #expect(try await alive.run(id: live)?.status == .running)
+
+        let leaseOfLive = "SELECT lease_until FROM run WHERE id = \(live)"
+        let first = try #require(Double(try server.psql(database, leaseOfLive)))
+        #expect(try await eventually(within: 60) { (Double(try server.psql(database, leaseOfLive)) ?? 0) > first },
+                "the heartbeat renews the live run's lease")
 
         try await alive.finishRun(id: live, status: .succeeded, finishedAt: Date())
         #expect(try await alive.renewLease(runID: live) == false, "a finished run has no lease to renew")
