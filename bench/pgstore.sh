@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The PostgreSQL run store with 100,000 runs: `mlpipe runs --limit 50` and `runs show N`
 # against `psql` running the same statements on the same database, side by side.
-# Not part of `make bench` (bench/run.sh) yet: run it by hand.
+# Then eight runners, each in its own clone and workspace, record runs into the same
+# database as fast as they can, and `runs --limit 50` is timed while they write.
+# Case 14 of `make bench` (bench/run.sh); it can also be run by hand:
+#
+#   bench/pgstore.sh [RESULTS_TSV]
+#
+# With RESULTS_TSV (bench/run.sh's results file), its rows are appended there.
 #
 # It starts Debian's PostgreSQL (initdb in a temporary folder, a free port on 127.0.0.1,
 # fsync off as in the tests), records one real run of the six-stage bench pipeline
@@ -12,7 +18,10 @@
 # Environment:
 #   MLPIPE_BIN         the binary to measure (default .build/release/mlpipe)
 #   BENCH_RUN_COUNT    runs in the store (default 100000)
+#   BENCH_WRITERS      runners writing at once in the last case (default 8)
 set -euo pipefail
+RESULTS_TSV=${1:-}
+WRITERS=${BENCH_WRITERS:-8}
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
@@ -31,7 +40,10 @@ chmod 755 "$TMP"  # the postgres user must reach its data folder
 RESULTS_DIR=$TMP/results
 mkdir -p "$RESULTS_DIR" "$TMP/pg"
 as_postgres() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$TMP/pg"; runuser -u postgres -- "$@"; else "$@"; fi; }
+writer_pids=()
 cleanup() {
+    for pid in "${writer_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${writer_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     as_postgres "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$TMP"
 }
@@ -128,4 +140,62 @@ for case in "runs --limit 50|$ML runs --limit 50|$psql_cmd $TMP/list.sql" \
     ref=$(printf '%s\n' "${b[@]}" | sort -n | sed -n 2p)
     ratio=$(python3 -c "print(f'{$ml/$ref:.2f}')")
     echo "| $title | $ml | $ref | $ratio | within 3x, under 50 ms |"
+    if [ -n "$RESULTS_TSV" ]; then
+        printf '14. PostgreSQL store: %s, %s runs\t%s\tpsql, same statements\t%s\tatmost\t3\t-\t-\n' \
+            "$title" "$label" "$(awk -v v="$ml" 'BEGIN { print v / 1000 }')" "$(awk -v v="$ref" 'BEGIN { print v / 1000 }')" >>"$RESULTS_TSV"
+        printf '14. PostgreSQL store: %s, %s runs, under 50 ms\t%s\t-\t-\tunder\t50\t-\t-\n' \
+            "$title" "$label" "$(awk -v v="$ml" 'BEGIN { print v / 1000 }')" >>"$RESULTS_TSV"
+    fi
 done
+
+# ---- runners writing at once --------------------------------------------------------
+# Each writer is a clone of the repository with its own workspace, recording runs of the
+# six-stage pipeline into the shared database in a loop (all cached after its first run:
+# a run record and six stage records each); a failed run is counted, never hidden.
+for i in $(seq 1 "$WRITERS"); do
+    git clone -q "$repo" "$TMP/writer$i"
+    (cd "$TMP/writer$i" && "$ML" run pipelines/bench.yaml >/dev/null)  # computes once
+done
+: >"$TMP/failed-runs"
+for i in $(seq 1 "$WRITERS"); do
+    (
+        cd "$TMP/writer$i"
+        while [ ! -e "$TMP/stop" ]; do
+            "$ML" run pipelines/bench.yaml >/dev/null 2>>"$TMP/writer$i.err" || echo "writer $i" >>"$TMP/failed-runs"
+        done
+    ) &
+    writer_pids+=($!)
+done
+sleep 3  # every writer is past its start
+before=$("${PSQL[@]}" -d bench -At -c "SELECT COUNT(*) FROM run")
+started=$(date +%s.%N)
+under_load=()
+for round in 1 2 3; do
+    under_load+=("$(time_ms "w$round" 10 "$ML runs --limit 50")")
+done
+psql_load=$(time_ms wpsql 10 "$psql_cmd $TMP/list.sql")
+after=$("${PSQL[@]}" -d bench -At -c "SELECT COUNT(*) FROM run")
+elapsed=$(python3 -c "import time; print(time.time() - $started)")
+touch "$TMP/stop"
+for pid in "${writer_pids[@]}"; do wait "$pid" || true; done
+writer_pids=()
+failed_runs=$(wc -l <"$TMP/failed-runs")
+interrupted=$("${PSQL[@]}" -d bench -At -c "SELECT COUNT(*) FROM run WHERE status NOT IN ('succeeded', 'failed')")
+loaded=$(printf '%s\n' "${under_load[@]}" | sort -n | sed -n 2p)
+rate=$(python3 -c "print(f'{($after - $before) / $elapsed:.1f}')")
+echo
+echo "| $WRITERS runners writing at once | mlpipe (ms) | psql, same statements (ms) | target |"
+echo "|---|---:|---:|---|"
+echo "| runs --limit 50 while they write | $loaded | $psql_load | under 100 ms |"
+echo
+echo "runs recorded while timing: $((after - before)) in ${elapsed%.*} s ($rate runs/s, each with 6 stages);" \
+     "failed runs: $failed_runs; runs left neither succeeded nor failed: $interrupted"
+if [ "$failed_runs" != 0 ]; then
+    echo "pgstore: $failed_runs runs of the writers failed; their errors:" >&2
+    cat "$TMP"/writer*.err >&2
+fi
+if [ -n "$RESULTS_TSV" ]; then
+    printf '14. PostgreSQL store: runs --limit 50 while %s runners write (%s runs/s)\t%s\tpsql, same statements\t%s\tunder\t100\t-\t-\n' \
+        "$WRITERS" "$rate" "$(awk -v v="$loaded" 'BEGIN { print v / 1000 }')" "$(awk -v v="$psql_load" 'BEGIN { print v / 1000 }')" >>"$RESULTS_TSV"
+fi
+[ "$failed_runs" = 0 ] && [ "$interrupted" = 0 ]

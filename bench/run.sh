@@ -18,7 +18,7 @@
 #   BENCH_STAGES       stages of the DAG of case 6 (default 1000)
 #   BENCH_KEEP=1       keep the temporary repositories (for profiling)
 #   BENCH_CASES        the cases to run (default: startup noop folder bigfile history dag serving
-#                      containerize push matrix remote smoke serve)
+#                      containerize push matrix remote smoke serve pgstore)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -302,6 +302,12 @@ case_serve() {
     ML="$ML" BENCH_RUN_COUNT=$RUN_COUNT bash "$BENCH_DIR/serve.sh" "$RESULTS_TSV"
 }
 
+# ---- 14: the run store on PostgreSQL, against psql (bench/pgstore.sh) -----------------------
+case_pgstore() {
+    echo "== 14: the run store on PostgreSQL with $RUN_COUNT runs, against psql; 8 runners writing at once"
+    MLPIPE_BIN="$ML" BENCH_RUN_COUNT=$RUN_COUNT bash "$BENCH_DIR/pgstore.sh" "$RESULTS_TSV"
+}
+
 # ---- running the cases ----------------------------------------------------------------
 # Each case runs in a subshell with errexit on: a step that fails (mlpipe exiting
 # non-zero, a no-op that executed a stage) ends that case only, which the table then
@@ -309,7 +315,7 @@ case_serve() {
 failed=0
 run_case() {
     local name=$1 title=$2
-    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote smoke serve}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
+    case " $(echo "${BENCH_CASES:-startup noop folder bigfile history dag serving containerize push matrix remote smoke serve pgstore}" | tr , " ") " in *" $name "*) ;; *) return 0 ;; esac
     set +e
     (set -e; "case_$name")
     local code=$?
@@ -334,6 +340,7 @@ run_case matrix "10. matrix of 100 instances"
 run_case remote "11. remote cache on SeaweedFS"
 run_case smoke "12. smoke-test load loop against wrk"
 run_case serve "13. mlpipe serve pages"
+run_case pgstore "14. run store on PostgreSQL"
 
 # ---- the table --------------------------------------------------------------------------
 cd "$ROOT"
