@@ -140,13 +140,13 @@ let package = Package(
         ], exclude: ["README.md"]),
 
         // Real servers for tests (SeaweedFS, ...): free ports, start, probe, stop by pid.
-        .target(name: "TestSupport", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+        .target(name: "TestSupport", dependencies: ["RunStore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
                 path: "Tests/TestSupport"),
         .testTarget(name: "CanonicalTests", dependencies: ["Canonical"]),
         .testTarget(name: "PipelineSpecTests", dependencies: ["PipelineSpec"]),
         .testTarget(name: "GitStateTests", dependencies: ["GitState"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore"]),
-        .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),
         .testTarget(name: "PostgresRunStoreTests", dependencies: ["PostgresRunStore", "RunStore", "TestSupport"]),
         .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore", "TestSupport"]),
         .testTarget(name: "VaultSecretsTests", dependencies: ["VaultSecrets", "PipelineEngine", "TestSupport"]),
