@@ -29,14 +29,49 @@ struct Access: Sendable {
 
     /// Whether `request` may see `path`. The login page and its POST are always open.
     func allows(_ request: Request, path: String) -> Bool {
-        guard let token, let sessionValue else { return true }
-        if path == "/login" { return true }
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-           Self.same(String(header.dropFirst(7)), token) {
-            return true
-        }
+        guard token != nil, let sessionValue else { return true }
+        if path == "/login" || carriesToken(request) { return true }
         if let cookie = Self.cookie(Self.cookieName, in: request), Self.same(cookie, sessionValue) { return true }
         return false
+    }
+
+    /// Whether `request` carries this server's token as `Authorization: Bearer`: a header
+    /// a page of another site cannot make a browser send.
+    func carriesToken(_ request: Request) -> Bool {
+        guard let token, let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
+        return Self.same(String(header.dropFirst(7)), token)
+    }
+
+    /// Why an API POST (`/api/v1/runs/ID/rerun`, `…/cancel`) may not act, or nil when it
+    /// may: the API's stand-in for the forms' CSRF token, which a client of the API does
+    /// not have.
+    ///
+    /// A request with the bearer token cannot have been forged by another site. Any other
+    /// (a server without a token, or a browser with the login cookie) must show that no
+    /// page of another site sent it: a browser names that page in `Origin` (and
+    /// `Sec-Fetch-Site`) on every cross-origin POST, and a page can post across origins
+    /// without asking only as a form (`application/x-www-form-urlencoded`,
+    /// `multipart/form-data`, `text/plain`), so those are refused too. A JSON body, or
+    /// none, from a client that sends no `Origin` (curl, a CI job, a script) passes.
+    func refusesForeignPost(_ request: Request) -> String? {
+        if carriesToken(request) { return nil }
+        let host = request.head.authority ?? ""
+        if let origin = request.headers[.origin], origin != "http://" + host, origin != "https://" + host {
+            return "a page of another site (Origin \(origin)) cannot start or cancel runs here; call the API from a "
+                + "client such as curl or a script, or press the button on this server's run page"
+        }
+        if let site = request.headers[.init("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) {
+            return "a page of another site (Sec-Fetch-Site: \(site)) cannot start or cancel runs here; call the API "
+                + "from a client such as curl or a script, or press the button on this server's run page"
+        }
+        let type = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        if ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"].contains(type) {
+            return "the API takes a JSON body (Content-Type: application/json) or none, not \(type), which any web page "
+                + "could post here; resend it as JSON, or with `Authorization: Bearer TOKEN`"
+        }
+        return nil
     }
 
     /// The value of the cookie `name`, if the request sent it.

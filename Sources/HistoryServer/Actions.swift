@@ -5,7 +5,8 @@ import RunStore
 
 /// The buttons: `POST /runs/ID/rerun` (optionally `from=STAGE`) and `POST /runs/ID/cancel`,
 /// each with the page's CSRF token. Re-runs are recorded with trigger `web` and link to
-/// the run they re-ran; the answer is a redirect to the new run's page.
+/// the run they re-ran; the answer is a redirect to the new run's page. What may be done
+/// to which run is ``RunActions``'s, shared with the API's POSTs.
 struct Actions: Sendable {
     let state: ServerState
 
@@ -17,18 +18,21 @@ struct Actions: Sendable {
         guard let csrf = form["csrf"], Access.same(csrf, state.access.csrfToken) else {
             throw HTTPAnswer.forbidden("the form lacks this server's CSRF token; reload the page and press the button again")
         }
-        let run: RunRecord
-        do { run = try await state.history.resolve(String(id)) } catch { throw HTTPAnswer(error) }
+        let actions = RunActions(state: state)
         switch s[2] {
         case "rerun":
             let from = form["from"].flatMap { $0.isEmpty ? nil : $0 }
-            let newRun: Int64
-            do { newRun = try await state.launcher.rerun(id, from: from) } catch { throw HTTPAnswer(status: .badRequest, message: error.message) }
-            return HTTPAnswer.redirect("/runs/\(newRun)")
+            do {
+                return HTTPAnswer.redirect("/runs/\(try await actions.rerun(id, from: from))")
+            } catch {
+                switch error {
+                case .refused(let answer): throw answer
+                // A form's stage comes from the page's list: one that is not there is a bad form.
+                case .engine(let engine): throw HTTPAnswer(status: .badRequest, message: engine.message)
+                }
+            }
         case "cancel":
-            // A run a push started is this server's own, like the buttons' runs.
-            if run.status == .running, state.triggers?.cancel(run: id) == true { return HTTPAnswer.redirect("/runs/\(id)") }
-            do { _ = try state.launcher.cancel(run) } catch { throw HTTPAnswer(status: .conflict, message: error.message) }
+            _ = try await actions.cancel(id)
             return HTTPAnswer.redirect("/runs/\(id)")
         default:
             throw HTTPAnswer.notFound("no action '\(s[2])'; the actions are rerun and cancel")

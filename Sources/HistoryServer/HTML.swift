@@ -50,7 +50,7 @@ enum HTML {
         <style>\(stylesheet)</style>
         </head>
         <body>
-        <nav><a class="brand" href="/">mlpipe</a> <a href="/">Runs</a> <a href="/compare">Compare</a> <a href="/metrics">Metrics</a> <a href="/models">Models</a></nav>
+        <nav><a class="brand" href="/">mlpipe</a> <a href="/">Runs</a> <a href="/triggers">Triggers</a> <a href="/compare">Compare</a> <a href="/metrics">Metrics</a> <a href="/models">Models</a></nav>
         <main>
         \(body)
         </main>
@@ -112,12 +112,12 @@ enum HTML {
         pre{background:#fff;border:1px solid #e0e0e0;padding:.6em;overflow:auto;max-height:36em;white-space:pre-wrap}
         .status{padding:.05em .5em;border-radius:.8em;color:#fff;font-size:12px}
         .s-succeeded{background:#2e7d32}.s-cached{background:#6a8caf}.s-failed{background:#c62828}.s-running{background:#0277bd}
-        .s-pending{background:#9e9e9e}.s-cancelled,.s-interrupted,.s-skipped{background:#ef6c00}
+        .s-pending,.s-queued{background:#9e9e9e}.s-done{background:#2e7d32}.s-cancelled,.s-interrupted,.s-skipped{background:#ef6c00}
         form.filters{display:flex;gap:.5em;flex-wrap:wrap;margin:.5em 0 1em}form.filters input,form.filters select{padding:.2em}
         .pager{margin:1em 0}.error{color:#c62828}.muted{color:#757575}.same{display:none}
         body.all .same{display:table-row}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}
         .stage{background:#fff;border:1px solid #e0e0e0;padding:.6em 1em;margin:.8em 0}.stage:target{border-color:#0277bd;box-shadow:0 0 0 2px #b3e5fc}
         svg text{font:12px system-ui,sans-serif}svg a:hover rect{stroke-width:3}
-        mark{background:#fff59d}button{cursor:pointer}
+        mark{background:#fff59d}button{cursor:pointer}tr.detail td{border-top:0;padding-top:0;font-size:13px}
         """
 }

@@ -9,6 +9,9 @@ import PipelineSpec
 struct HTTPAnswer: Error {
     var status: HTTPResponse.Status
     var message: String
+    /// The `Allow` header of a 405, when it is not what the path's kind takes (`GET, HEAD`
+    /// for the API, `POST` for the hooks).
+    var allow: String? = nil
 
     /// 400: a parameter the server cannot use.
     static func badRequest(_ message: String) -> HTTPAnswer { HTTPAnswer(status: .badRequest, message: message) }
@@ -50,7 +53,7 @@ struct HTTPAnswer: Error {
         if path.hasPrefix("/api/") || path.hasPrefix("/hooks/") {
             var headers: HTTPFields = [:]
             if status == .unauthorized && path.hasPrefix("/api/") { headers[.wwwAuthenticate] = "Bearer realm=\"mlpipe\"" }
-            if status == .methodNotAllowed { headers[.allow] = path.hasPrefix("/hooks/") ? "POST" : "GET, HEAD" }
+            if status == .methodNotAllowed { headers[.allow] = allow ?? (path.hasPrefix("/hooks/") ? "POST" : "GET, HEAD") }
             return HTTPAnswer.json(.object(["error": .string(message)]), status: status, headers: headers)
         }
         let page = HTML.page(title: "\(status.code) \(status.reasonPhrase)", body: """

@@ -23,6 +23,8 @@ struct Pages: Sendable {
             return HTTPAnswer.html(try await metricsPage(s[1], parts))
         case 1 where s[0] == "models":
             return HTTPAnswer.html(try await modelsPage())
+        case 1 where s[0] == "triggers":
+            return HTTPAnswer.html(try triggersPage(request, parts))
         case 2 where s[0] == "models":
             return HTTPAnswer.html(try await modelPage(s[1]))
         case 2 where s[0] == "runs":

@@ -35,11 +35,18 @@ struct Routes: Sendable {
             }
             let segments = parts.segments
             if segments.count >= 2, segments[0] == "api", segments[1] == "v1" {
-                guard request.method == .get || request.method == .head else {
-                    throw HTTPAnswer(status: .methodNotAllowed, message: "the API only reads; use GET")
-                }
                 var strict = parts
                 strict.emptyIsGiven = true
+                if APIActions.isAction(segments) {
+                    guard request.method == .post else {
+                        throw HTTPAnswer(status: .methodNotAllowed, message: "\(segments[4]) is an action: POST it", allow: "POST")
+                    }
+                    return try await APIActions(state: state).respond(request, strict)
+                }
+                guard request.method == .get || request.method == .head else {
+                    throw HTTPAnswer(status: .methodNotAllowed, message: "this part of the API only reads: use GET; the "
+                        + "API's POSTs are /api/v1/runs/{id}/rerun and /api/v1/runs/{id}/cancel")
+                }
                 return try await APIRoutes(state: state).respond(request, strict)
             }
             let pages = Pages(state: state)
