@@ -44,7 +44,7 @@ public struct LocalDeployer: Sendable {
         let launch = LaunchSpec(python: request.python, app: folder + "/app", package: folder + "/package",
                                 modelVersion: request.version, port: port, environment: request.environment,
                                 tokenSecret: request.token?.secret, tlsCertificate: request.tlsCertificate,
-                                tlsKey: request.tlsKey)
+                                tlsKey: request.tlsKey, aliasRegistry: request.aliasRegistry)
         let logPath = folder + "/service.log"
         let process = try start(launch, token: request.token?.value, folder: folder, log: logPath)
         log("started \(request.model)@\(request.version) as pid \(process.pid) on \(launch.endpoint) "
@@ -164,7 +164,8 @@ public struct LocalDeployer: Sendable {
         return running.model == request.model && running.version == request.version
             && launch.python == request.python && launch.environment == request.environment
             && launch.tokenSecret == request.token?.secret && launch.tlsCertificate == request.tlsCertificate
-            && launch.tlsKey == request.tlsKey && (request.port == nil || request.port == launch.port)
+            && launch.tlsKey == request.tlsKey && launch.aliasRegistry == request.aliasRegistry
+            && (request.port == nil || request.port == launch.port)
     }
 
     private func notFound(_ id: Int64) -> DeploymentError {
