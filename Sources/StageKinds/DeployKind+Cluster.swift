@@ -16,8 +16,8 @@ extension DeployKind {
     /// from inside the cluster), `host` (the Service's DNS name), `manifests` (the files'
     /// paths, in apply order), `deployment` and `version`.
     func runCluster(_ context: StageContext, settings: DeploySettings) async throws -> StageResult {
-        let registry = try LocalModelRegistry(path: context.workspace + "/mlpipe.db")
-        let version = try await registry.resolve(settings.model)
+        let registry = try settings.registry.open(context)
+        let version = try await DeployRegistry.resolve(settings.model, in: registry)
         let reference = "\(version.name)@\(version.version)"
         let name = settings.name ?? version.name
         let target: ClusterDeployRequest.Target
@@ -30,10 +30,10 @@ extension DeployKind {
                                + "{ \(DeploySettings.resourcesExample) }`")
         }
         guard let image = version.image else {
-            throw StageFailure("deploy: \(reference) was registered without an image reference "
-                               + "(image digest: \(version.imageDigest ?? "none")), and a cluster pulls the image by "
-                               + "REGISTRY/REPOSITORY@sha256:…; register the version with `image: "
-                               + "${{ stages.NAME.results.reference }}` from a containerize stage that pushes")
+            throw StageFailure("deploy: \(reference) in the \(DeployRegistry.name(of: registry.location)) was "
+                               + "registered without an image reference (image digest: \(version.imageDigest ?? "none")), "
+                               + "and a cluster pulls the image by REGISTRY/REPOSITORY@sha256:…; register the version "
+                               + "with `image: ${{ stages.NAME.results.reference }}` from a containerize stage that pushes")
         }
         context.log.line("deploy: \(settings.model) is \(reference) (image \(image)); target \(target.name)")
         var apply: ClusterApply?
@@ -50,7 +50,7 @@ extension DeployKind {
         }
         var aliasWas: Int?
         if let alias = settings.promote {
-            aliasWas = try await registry.aliasHistory(name: version.name, alias: alias).last?.version
+            aliasWas = try await DeployRegistry.holder(of: alias, name: version.name, in: registry)
         }
         let folder = context.outputs["manifests"] ?? context.outputDirectory + "/manifests"
         let request = ClusterDeployRequest(

@@ -11,8 +11,8 @@ import RunStore
 /// `target: kubernetes` or `knative`, renders the manifests that run the version's image
 /// on a cluster and applies them when asked (see `DeployKind+Cluster.swift`).
 ///
-/// The version comes from the workspace's model registry (`model: iris@staging`); its
-/// package is the folder given as `package`, or found among the outputs of the run that
+/// The version comes from the model registry (`model: iris@staging`): the workspace's, or
+/// the MLflow tracking server `registry:` names (`DeployRegistry`); its package is the folder given as `package`, or found among the outputs of the run that
 /// registered it, and must have the version's package digest. The runtime is the venv in
 /// `MLPIPE_VENV` when set, else one built under `workspace/deploy/venvs/` once per set of
 /// requirements (the serving app's and the package's). The service outlives mlpipe; the
@@ -33,25 +33,27 @@ public struct DeployKind: StageKind {
     /// 2: the cluster targets, and the `host` and `manifests` results.
     public var implementationVersion: String { "2" }
 
-    /// The token's secret, and the kubeconfig's when the manifests are applied.
+    /// The token's secret, the MLflow token's, and the kubeconfig's when the manifests
+    /// are applied.
     public func secrets(for settings: DeploySettings) -> [String] {
-        [settings.token, settings.apply ? settings.kubeconfig : nil].compactMap { $0 }
+        [settings.token, settings.registry.tokenSecret, settings.apply ? settings.kubeconfig : nil].compactMap { $0 }
     }
 
     /// Deploys; see the type's documentation.
     public func run(_ context: StageContext, settings: DeploySettings) async throws -> StageResult {
         if settings.target.isCluster { return try await runCluster(context, settings: settings) }
-        let registry = try LocalModelRegistry(path: context.workspace + "/mlpipe.db")
-        let version = try await registry.resolve(settings.model)
+        let registry = try settings.registry.open(context)
+        let version = try await DeployRegistry.resolve(settings.model, in: registry)
         let name = settings.name ?? version.name
-        context.log.line("deploy: \(settings.model) is \(version.name)@\(version.version) "
-                         + "(package \(version.packageDigest))")
-        let package = try DeployPackage.locate(settings.package, for: version, context: context)
+        context.log.line("deploy: \(settings.model) is \(version.name)@\(version.version) in the "
+                         + "\(DeployRegistry.name(of: registry.location)) (package \(version.packageDigest)"
+                         + (version.imageDigest.map { ", image \($0)" } ?? "") + ")")
+        let package = try DeployPackage.locate(settings.package, for: version, in: registry.location, context: context)
         let template = RegisterKind.absolute(settings.template, in: context)
         let python = try await runtime(for: package, template: template, context: context)
         var aliasWas: Int?
         if let alias = settings.promote {
-            aliasWas = try await registry.aliasHistory(name: version.name, alias: alias).last?.version
+            aliasWas = try await DeployRegistry.holder(of: alias, name: version.name, in: registry)
         }
         let token = try settings.token.map { secret -> (secret: String, value: String) in
             guard let value = context.secrets[secret] else {
@@ -66,7 +68,7 @@ public struct DeployKind: StageKind {
             tlsCertificate: settings.tls.map { RegisterKind.absolute($0.cert, in: context) },
             tlsKey: settings.tls.map { RegisterKind.absolute($0.key, in: context) },
             readyTimeout: settings.readyTimeout, alias: settings.promote, aliasWas: aliasWas,
-            runID: context.runID, stage: context.stageName)
+            aliasRegistry: settings.registry.aliasRegistry, runID: context.runID, stage: context.stageName)
         let record: DeploymentRecord
         do {
             record = try await LocalDeployer(workspace: context.workspace).deploy(request) { context.log.line($0) }
@@ -75,8 +77,15 @@ public struct DeployKind: StageKind {
         }
         context.log.line("deployment #\(record.id): \(record.modelVersion) ready at \(record.endpoint)")
         if let alias = settings.promote {
-            _ = try await registry.setAlias(alias, name: version.name, version: version.version,
-                                            by: RegisterKind.provenance(context, fallbackCommit: nil))
+            do {
+                _ = try await registry.setAlias(alias, name: version.name, version: version.version,
+                                                by: RegisterKind.provenance(context, fallbackCommit: nil))
+            } catch {
+                throw StageFailure("deploy: deployment #\(record.id) (\(record.modelVersion)) is ready at "
+                                   + "\(record.endpoint), but alias '\(alias)' could not be moved to it in the "
+                                   + "\(DeployRegistry.name(of: registry.location)): \(error); run the stage again, "
+                                   + "or undo the deployment with `mlpipe deployments rollback \(name)`")
+            }
             context.log.line("alias \(alias) -> \(version.name)@\(version.version)"
                              + (aliasWas.map { " (was \($0)); a failed smoke test moves it back" } ?? " (new)"))
         }

@@ -20,9 +20,17 @@ struct DeployPackage {
 
     /// The folder `given` (relative to the repository unless absolute), or else the
     /// output of the version's run that holds its package; either must have the version's
-    /// digest.
-    static func locate(_ given: String?, for version: ModelVersion, context: StageContext) throws -> DeployPackage {
+    /// digest. `registry` (a `ModelRegistry.location`) is named in the errors.
+    static func locate(_ given: String?, for version: ModelVersion, in registry: String = "local",
+                       context: StageContext) throws -> DeployPackage {
         let reference = "\(version.name)@\(version.version)"
+        guard !version.packageDigest.isEmpty else {
+            // An MLflow version registered by something else than mlpipe has no package tag.
+            throw StageFailure("deploy: \(reference) in the \(DeployRegistry.name(of: registry)) has no mlpipe package "
+                               + "digest (tag mlpipe.package_digest): it was not registered by mlpipe, so no model "
+                               + "package is known for it; register the package with a `kind: register` stage "
+                               + "(`backend: mlflow`) and deploy that version")
+        }
         if let given {
             let folder = RegisterKind.absolute(given, in: context)
             guard let package = try read(folder), package.digest == version.packageDigest else {

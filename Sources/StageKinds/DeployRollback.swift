@@ -9,7 +9,9 @@ import ModelRegistry
 /// registry knows nothing of processes. This is where the two meet: a rollback stops the
 /// new deployment, lets the one it replaced serve (starting it again if it had stopped),
 /// and moves the alias back to the version it held before the deploy (both moves stay in
-/// `models history`).
+/// `models history`), in the registry the deploy moved it in: the workspace's, or the
+/// MLflow server recorded with the deployment (`AliasRegistry`), whose token is read by
+/// its secret's name from the environment given.
 public enum DeployRollback {
     /// What a rollback did.
     public struct Outcome: Sendable {
@@ -32,10 +34,35 @@ public enum DeployRollback {
                 + "and an alias cannot be removed; move it with `mlpipe models alias`")
             return Outcome(rollback: rollback, alias: nil)
         }
-        let registry = try LocalModelRegistry(path: workspace + "/mlpipe.db")
-        _ = try await registry.setAlias(alias, name: stopped.model, version: back, by: provenance)
-        log("alias \(alias) -> \(stopped.model)@\(back) (moved back from \(stopped.version))")
+        let recorded = stopped.launch?.aliasRegistry
+        do throws(RegistryError) {
+            let registry = try DeployRegistry.open(recorded, workspace: workspace, environment: environment)
+            _ = try await registry.setAlias(alias, name: stopped.model, version: back, by: provenance)
+        } catch {
+            throw aliasNotMovedBack(error, rollback: rollback, alias: alias, version: back)
+        }
+        log("alias \(alias) -> \(stopped.model)@\(back) (moved back from \(stopped.version)"
+            + (recorded.map { " in the MLflow registry at \($0.trackingURI))" } ?? ")"))
         return Outcome(rollback: rollback, alias: (alias, back))
+    }
+
+    /// The error for an alias that could not be moved back after the processes were: it
+    /// says what serves now, what the registry answered, and the command that finishes it.
+    static func aliasNotMovedBack(_ error: RegistryError, rollback: LocalDeployer.Rollback, alias: String,
+                                  version: Int) -> RegistryError {
+        let stopped = rollback.stopped
+        let recorded = stopped.launch?.aliasRegistry
+        let serving = rollback.restored.map { ", and #\($0.id) (\($0.modelVersion)) serves again" } ?? ""
+        let command = "mlpipe models alias \(stopped.model) \(version) \(alias)"
+            + (recorded.map { " --tracking-uri \($0.trackingURI)" } ?? "")
+        var fix = error.remedy
+        if let secret = recorded?.tokenSecret, error.code == .unauthorized {
+            fix += " (the token is read from the environment variable \(secret), or the stage's secret of that name)"
+        }
+        return RegistryError(error.code, "deployment #\(stopped.id) (\(stopped.modelVersion)) was rolled back\(serving), "
+                             + "but alias '\(alias)' could not be moved back to version \(version): \(error.message)",
+                             remedy: "\(fix); then move it with `\(command)`", subject: error.subject,
+                             known: error.known, cause: error)
     }
 
     /// Rolls back the deployment of `name` that answers now.

@@ -12,6 +12,8 @@ import PipelineSpec
 ///   name: iris                       # optional: the deployment's name (default: the model's)
 ///   promote: production              # optional: alias moved to the version once it is ready;
 ///                                    #   a failed smoke test (or `deployments rollback`) moves it back
+///   registry: { backend: mlflow, tracking_uri: http://127.0.0.1:5000, token: MLFLOW_TOKEN }
+///                                    # optional: where `model` is and `promote` moves (default: local)
 ///   # target: local only
 ///   port: 8081                       # optional: on 127.0.0.1 (default: a free one)
 ///   env: { MLPIPE_WORKERS: "1" }     # optional: the service's environment (no secrets here)
@@ -42,6 +44,8 @@ public struct DeploySettings: KindSettings {
     public var name: String?
     /// The alias to move.
     public var promote: String?
+    /// The registry `model` is resolved in and `promote` moves an alias of.
+    var registry: DeployRegistry
     /// A fixed port, or nil for a free one.
     public var port: Int?
     /// The service's extra environment.
@@ -87,7 +91,7 @@ public struct DeploySettings: KindSettings {
     public static let defaultTemplate = "templates/serving/python"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, target, name, promote, port, env, token, tls, package, template
+        case model, target, name, promote, registry, port, env, token, tls, package, template
         case kubernetes, knative, apply, kubeconfig, kubectl
         case readyTimeout = "ready_timeout"
         case rolloutTimeout = "rollout_timeout"
@@ -106,6 +110,7 @@ public struct DeploySettings: KindSettings {
         target = chosen ?? .local
         name = try settings.decodeIfPresent(RegisterSettings.ModelName.self, forKey: .name)?.name
         promote = try settings.decodeIfPresent(RegisterSettings.AliasName.self, forKey: .promote)?.alias
+        registry = try settings.decodeIfPresent(DeployRegistry.self, forKey: .registry) ?? .local
         port = try settings.decodeIfPresent(Port.self, forKey: .port)?.number
         let env = try settings.decodeIfPresent([String: String].self, forKey: .env)
         environment = env ?? [:]

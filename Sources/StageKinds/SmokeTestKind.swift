@@ -10,7 +10,8 @@ import PipelineSpec
 /// The load loop is `Deployment`'s `SmokeTester`. When the endpoint is a local deployment
 /// (`kind: deploy`), a pass confirms it (it becomes `serving` and the version it replaced
 /// is stopped), and a failure with `on_failure: rollback` stops it, lets the replaced
-/// version serve, moves the deploy's alias back, and fails the stage; with `keep` it is
+/// version serve, moves the deploy's alias back (in the registry the deploy moved it in,
+/// MLflow's included: see `DeployRollback`), and fails the stage; with `keep` it is
 /// left running beside the old one and the stage fails. Either way the verdict is kept
 /// with the deployment (`deployments list`, `models lineage`). Results: `passed`,
 /// `p99_ms`, `error_rate`. Never cached: it measures a service, not files.
@@ -106,7 +107,10 @@ public struct SmokeTestKind: StageKind {
             if let restored = outcome.rollback.restored {
                 text += ", #\(restored.id) (\(restored.modelVersion)) serves at \(restored.endpoint)"
             }
-            if let alias = outcome.alias { text += ", alias \(alias.name) back to \(alias.version)" }
+            if let alias = outcome.alias {
+                text += ", alias \(alias.name) back to \(alias.version)"
+                    + (deployment.launch?.aliasRegistry.map { " in the MLflow registry at \($0.trackingURI)" } ?? "")
+            }
             return StageFailure(text)
         }
     }

@@ -69,7 +69,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rollback",
-            abstract: "Stop a name's current deployment, serve the one it replaced, and move the alias back.")
+            abstract: "Stop a name's current deployment, serve the one it replaced, and move the alias back "
+                + "(in MLflow too, when the deploy moved it there; its token from the environment variable it names).")
 
         @Argument(help: "The deployment's name.") var name: String
         @OptionGroup var workspace: WorkspaceOptions
@@ -88,7 +89,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
                             + "\(restored.endpoint)\(outcome.rollback.restarted ? ", started again" : "")")
             }
             if let alias = outcome.alias {
-                console.out("\(stopped.model)@\(alias.name) -> version \(alias.version) (was \(stopped.version))")
+                let place = stopped.launch?.aliasRegistry.map { " in the MLflow registry at \($0.trackingURI)" } ?? ""
+                console.out("\(stopped.model)@\(alias.name) -> version \(alias.version) (was \(stopped.version))\(place)")
             }
         }
     }
@@ -117,10 +119,18 @@ struct DeploymentsCommand: AsyncParsableCommand {
             "pid": .int(Int(record.pid)), "pidStartTime": .int(Int(record.pidStartTime)), "host": .string(record.host),
             "logPath": .string(record.logPath), "alias": JSONOutput.string(record.alias),
             "aliasWas": record.aliasWas.map { .int($0) } ?? .null, "replaces": JSONOutput.int(record.replaces),
+            "aliasRegistry": registry(of: record),
             "runId": JSONOutput.int(record.runID), "stage": JSONOutput.string(record.stage),
             "createdAt": JSONOutput.date(record.createdAt), "stoppedAt": JSONOutput.date(record.stoppedAt),
             "smoke": record.smoke.map(smoke) ?? .null,
         ]
+    }
+
+    /// Where the deploy moved its alias: `local`, `mlflow:<tracking URI>`, or null for a
+    /// cluster deployment (whose rollback is the cluster's).
+    static func registry(of record: DeploymentRecord) -> Value {
+        guard let launch = record.launch else { return .null }
+        return .string(launch.aliasRegistry.map { "mlflow:" + $0.trackingURI } ?? "local")
     }
 
     /// A smoke test's conclusion, as `list --json` and `models lineage --json` print it.

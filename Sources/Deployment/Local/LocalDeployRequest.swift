@@ -27,6 +27,8 @@ public struct LocalDeployRequest: Sendable {
     /// points now (nil: nowhere), kept for a rollback.
     public var alias: String?
     public var aliasWas: Int?
+    /// The MLflow server that holds `alias`; nil for the workspace's local registry.
+    public var aliasRegistry: AliasRegistry?
     /// The run and stage deploying it.
     public var runID: Int64?
     public var stage: String?
@@ -35,7 +37,7 @@ public struct LocalDeployRequest: Sendable {
     public init(name: String, model: String, version: Int, package: String, app: String, python: String,
                 port: Int? = nil, environment: [String: String] = [:], token: (secret: String, value: String)? = nil,
                 tlsCertificate: String? = nil, tlsKey: String? = nil, readyTimeout: Double = 60,
-                alias: String? = nil, aliasWas: Int? = nil, runID: Int64? = nil, stage: String? = nil) {
+                alias: String? = nil, aliasWas: Int? = nil, aliasRegistry: AliasRegistry? = nil, runID: Int64? = nil, stage: String? = nil) {
         self.name = name
         self.model = model
         self.version = version
@@ -50,6 +52,7 @@ public struct LocalDeployRequest: Sendable {
         self.readyTimeout = readyTimeout
         self.alias = alias
         self.aliasWas = aliasWas
+        self.aliasRegistry = aliasRegistry
         self.runID = runID
         self.stage = stage
     }

@@ -20,8 +20,12 @@ public struct LocalDeployer: Sendable {
     public let store: DeploymentStore
     /// The workspace folder.
     public let workspace: String
-    /// Seconds a stopped service gets to finish in-flight requests before SIGKILL.
-    public var stopGrace: Double = 15
+    /// The serving app's grace period when the deploy's `env:` sets none: seconds it gives
+    /// in-flight requests once told to stop (`MLPIPE_GRACEFUL_TIMEOUT`, passed to it).
+    public static let defaultGracefulTimeout = 30
+    /// What the app's supervisor allows its workers beyond the grace period before it
+    /// kills them; SIGKILL from here comes only after that too.
+    static let stopMargin = 5.0
 
     /// A deployer for the workspace at `workspace` (its `mlpipe.db`).
     public init(workspace: String) throws(DeploymentError) {
@@ -44,7 +48,7 @@ public struct LocalDeployer: Sendable {
         let launch = LaunchSpec(python: request.python, app: folder + "/app", package: folder + "/package",
                                 modelVersion: request.version, port: port, environment: request.environment,
                                 tokenSecret: request.token?.secret, tlsCertificate: request.tlsCertificate,
-                                tlsKey: request.tlsKey)
+                                tlsKey: request.tlsKey, aliasRegistry: request.aliasRegistry)
         let logPath = folder + "/service.log"
         let process = try start(launch, token: request.token?.value, folder: folder, log: logPath)
         log("started \(request.model)@\(request.version) as pid \(process.pid) on \(launch.endpoint) "
@@ -58,13 +62,13 @@ public struct LocalDeployer: Sendable {
         do {
             record = try store.insert(record)
         } catch {
-            await process.stop(grace: stopGrace)
+            await process.stop(grace: Self.stopGrace(for: launch))
             throw error
         }
         do {
             try await waitReady(process, endpoint: launch.endpoint, timeout: request.readyTimeout, logPath: logPath)
         } catch {
-            await process.stop(grace: stopGrace)
+            await process.stop(grace: Self.stopGrace(for: launch))
             try store.setStatus(.failed, of: record.id)
             throw error
         }
@@ -80,7 +84,7 @@ public struct LocalDeployer: Sendable {
         try store.setStatus(.serving, of: id)
         var stopped: [DeploymentRecord] = []
         for other in try store.list(name: record.name) where other.id != id && other.status.expectsProcess {
-            await ServiceProcess(pid: other.pid, startTime: other.pidStartTime).stop(grace: stopGrace)
+            await ServiceProcess(pid: other.pid, startTime: other.pidStartTime).stop(grace: Self.stopGrace(for: other.launch))
             try store.setStatus(.stopped, of: other.id)
             stopped.append(other)
         }
@@ -107,7 +111,7 @@ public struct LocalDeployer: Sendable {
             throw DeploymentError(.usage, "deployment #\(id) (\(record.modelVersion)) is a \(record.target) deployment, "
                                   + "which mlpipe does not run", remedy: "roll it back on its cluster (`kubectl rollout undo`)")
         }
-        await ServiceProcess(pid: record.pid, startTime: record.pidStartTime).stop(grace: stopGrace)
+        await ServiceProcess(pid: record.pid, startTime: record.pidStartTime).stop(grace: Self.stopGrace(for: record.launch))
         try store.setStatus(.rolledBack, of: id)
         log("stopped deployment #\(id) (\(record.modelVersion), pid \(record.pid)): rolled back")
         guard let previousID = record.replaces, var previous = try store.record(id: previousID) else {
@@ -125,14 +129,28 @@ public struct LocalDeployer: Sendable {
         return Rollback(stopped: record, restored: previous, restarted: restarted)
     }
 
-    /// Stops every running deployment of `name`; returns those it stopped. An unknown
-    /// name throws with the known ones.
+    /// Seconds a stopped service gets before SIGKILL: its grace period (`gracefulTimeout`)
+    /// and the margin its supervisor takes to end workers that overran it.
+    public static func stopGrace(for launch: LaunchSpec?) -> Double {
+        Double(gracefulTimeout(of: launch)) + stopMargin
+    }
+
+    /// The seconds the app gives in-flight requests once it is told to stop: the deploy's
+    /// `env:` MLPIPE_GRACEFUL_TIMEOUT when it is a whole number, else the default.
+    public static func gracefulTimeout(of launch: LaunchSpec?) -> Int {
+        launch?.environment["MLPIPE_GRACEFUL_TIMEOUT"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            .flatMap { $0 >= 0 ? $0 : nil } ?? defaultGracefulTimeout
+    }
+
+    /// Stops every running deployment of `name`, each with SIGTERM and its grace period
+    /// before SIGKILL (in-flight requests finish, new connections are refused); returns
+    /// those it stopped. An unknown name throws with the known ones.
     public func stop(name: String) async throws -> [DeploymentRecord] {
         let all = try store.list(name: name)
         guard !all.isEmpty else { throw try unknownName(name) }
         var stopped: [DeploymentRecord] = []
         for record in all where record.status.expectsProcess {
-            await ServiceProcess(pid: record.pid, startTime: record.pidStartTime).stop(grace: stopGrace)
+            await ServiceProcess(pid: record.pid, startTime: record.pidStartTime).stop(grace: Self.stopGrace(for: record.launch))
             try store.setStatus(.stopped, of: record.id)
             stopped.append(record)
         }
@@ -164,7 +182,8 @@ public struct LocalDeployer: Sendable {
         return running.model == request.model && running.version == request.version
             && launch.python == request.python && launch.environment == request.environment
             && launch.tokenSecret == request.token?.secret && launch.tlsCertificate == request.tlsCertificate
-            && launch.tlsKey == request.tlsKey && (request.port == nil || request.port == launch.port)
+            && launch.tlsKey == request.tlsKey && launch.aliasRegistry == request.aliasRegistry
+            && (request.port == nil || request.port == launch.port)
     }
 
     private func notFound(_ id: Int64) -> DeploymentError {
@@ -207,6 +226,10 @@ public struct LocalDeployer: Sendable {
         environment["MLPIPE_AUTH_JWT_KEY"] = token
         environment["MLPIPE_TLS_CERT"] = launch.tlsCertificate
         environment["MLPIPE_TLS_KEY"] = launch.tlsKey
+        // The grace period mlpipe waits for when it stops the service, said to the app too.
+        if environment["MLPIPE_GRACEFUL_TIMEOUT"] == nil {
+            environment["MLPIPE_GRACEFUL_TIMEOUT"] = String(Self.defaultGracefulTimeout)
+        }
         return try ServiceProcess.start([launch.python, "-m", "mlpipe_serving"], environment: environment,
                                         folder: folder, log: log)
     }
@@ -231,7 +254,7 @@ public struct LocalDeployer: Sendable {
         do {
             try await waitReady(process, endpoint: record.endpoint, timeout: 60, logPath: record.logPath)
         } catch {
-            await process.stop(grace: stopGrace)
+            await process.stop(grace: Self.stopGrace(for: launch))
             try store.setStatus(.failed, of: record.id)
             throw error
         }

@@ -22,11 +22,14 @@ public struct LaunchSpec: Sendable, Hashable, Codable {
     /// PEM paths: both set means HTTPS.
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// The MLflow server where the deploy moved its alias; nil for the workspace's local
+    /// registry (and in rows written before this field existed).
+    public var aliasRegistry: AliasRegistry?
 
     /// Creates a spec.
     public init(python: String, app: String, package: String, modelVersion: Int, port: Int,
                 environment: [String: String] = [:], tokenSecret: String? = nil,
-                tlsCertificate: String? = nil, tlsKey: String? = nil) {
+                tlsCertificate: String? = nil, tlsKey: String? = nil, aliasRegistry: AliasRegistry? = nil) {
         self.python = python
         self.app = app
         self.package = package
@@ -36,6 +39,7 @@ public struct LaunchSpec: Sendable, Hashable, Codable {
         self.tokenSecret = tokenSecret
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
+        self.aliasRegistry = aliasRegistry
     }
 
     /// `https` with a certificate and key, else `http`.
