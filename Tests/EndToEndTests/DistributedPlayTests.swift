@@ -15,6 +15,7 @@ struct DistributedPlayTests {
     /// A diamond: prepare, then left and right from it, then join from both. Each command
     /// first appends its name to `$PLAY_COUNTER`, a file outside every clone, so the test
     /// counts what was computed; the sleep widens the window in which racing tasks overlap.
+    /// `right` fails when `FAIL_RIGHT` is set.
     static let pipeline = """
         version: 1
         name: diamond
@@ -27,7 +28,7 @@ struct DistributedPlayTests {
             run: echo left >> "${PLAY_COUNTER:-/dev/null}"; tr a-z A-Z < ${{ stages.prepare.outputs.data }} > ${{ outputs.upper }}
             outputs: { upper: upper.txt }
           right:
-            run: echo right >> "${PLAY_COUNTER:-/dev/null}"; wc -l < ${{ stages.prepare.outputs.data }} > ${{ outputs.count }}
+            run: echo right >> "${PLAY_COUNTER:-/dev/null}"; test -z "$FAIL_RIGHT" && wc -l < ${{ stages.prepare.outputs.data }} > ${{ outputs.count }}
             outputs: { count: count.txt }
           join:
             run: echo join >> "${PLAY_COUNTER:-/dev/null}"; cat ${{ stages.left.outputs.upper }} ${{ stages.right.outputs.count }} > ${{ outputs.report }}
@@ -256,5 +257,38 @@ struct DistributedPlayTests {
             #expect(run["status"] as? String == "succeeded", "\(listed.stdout)")
             #expect(try digests(origin, run: id, env: env) == local, "run #\(id)'s outputs are the local run's")
         }
+    }
+
+    @Test("tasks joined by --run-key on one workspace's SQLite store make one run: running until its last stage, then succeeded; failed once a task fails")
+    func runKeyOnSQLite() throws {
+        let repo = try TempRepo(files: ["pipelines/diamond.yaml": Self.pipeline, "data/input.txt": "one\ntwo\n"])
+        for stage in ["prepare", "left"] {
+            let task = try repo.mlpipe("run", "--only", stage, "--run-key", "gh-41-1", env: ["MLPIPE_HOST": "runner-\(stage)"])
+            #expect(task.status == 0, "\(task)")
+        }
+        let listed = try repo.mlpipe("runs", "--json")
+        let runs = try #require(try listed.json() as? [[String: Any]], "\(listed)")
+        #expect(runs.count == 1 && runs.first?["status"] as? String == "running", "\(listed.stdout)")
+        #expect(try repo.statuses() == ["prepare": "succeeded", "left": "succeeded", "right": "pending", "join": "pending"])
+
+        for stage in ["right", "join"] {
+            let task = try repo.mlpipe("run", "--only", stage, env: ["MLPIPE_HOST": "runner-\(stage)", "MLPIPE_RUN_KEY": "gh-41-1"])
+            #expect(task.status == 0, "\(task)")
+        }
+        #expect(try repo.show()["status"] as? String == "succeeded")
+        #expect(try repo.statuses() == ["prepare": "succeeded", "left": "succeeded", "right": "succeeded", "join": "succeeded"])
+        let shown = try repo.mlpipe("runs", "show", "1")
+        #expect(shown.lines.contains { $0.hasPrefix("  right ") && $0.contains(" on runner-right") }, "\(shown.stdout)")
+
+        let failing = try repo.mlpipe("run", "--only", "right", "--force", "right", "--run-key", "gh-42-1",
+                                      env: ["FAIL_RIGHT": "1"])
+        #expect(failing.status == 1, "\(failing)")
+        #expect(try repo.show("2")["status"] as? String == "failed")
+        #expect(try repo.statuses("2") == ["prepare": "pending", "left": "pending", "right": "failed", "join": "pending"])
+
+        let alone = try repo.mlpipe("run", "--run-key", "gh-43-1")
+        #expect(alone.status == 2, "\(alone)")
+        #expect(alone.stderr.contains("--run-key 'gh-43-1' joins the run of a workflow whose tasks each run some stages; give the task's stages with --only STAGE"),
+                "\(alone)")
     }
 }
