@@ -124,9 +124,25 @@ public enum ArgoWorkflowRenderer {
             ])))
         }
         if !task.nodeSelector.isEmpty { pairs.append(("nodeSelector", ManifestYAML.sorted(task.nodeSelector))) }
-        pairs.append(("container", ManifestYAML.container(task, settings: settings, source: source, named: false)))
+        pairs.append(("container", ManifestYAML.container(joiningOneRun(task), settings: settings, source: source,
+                                                          named: false)))
         return ManifestYAML.map(pairs)
     }
+
+    /// The variable that makes the tasks of one submitted workflow record into one run:
+    /// `MLPIPE_RUN_KEY` set to the Workflow's uid, which Argo fills in when the Workflow is
+    /// submitted (a `WorkflowTemplate` gets a new one per submission) and keeps across a
+    /// task's retries. Only with a shared store (`MLPIPE_STORE`): without one, each pod's
+    /// history is its own and goes with the pod.
+    static func joiningOneRun(_ task: PodTask) -> PodTask {
+        guard task.environment["MLPIPE_STORE"] != nil else { return task }
+        var task = task
+        task.environment[runKeyVariable] = "{{workflow.uid}}"
+        return task
+    }
+
+    /// The variable `mlpipe run` reads its `--run-key` from.
+    public static let runKeyVariable = "MLPIPE_RUN_KEY"
 
     /// How long all attempts together may take: every attempt's deadline plus the
     /// back-off between them, or an hour a try without a timeout.

@@ -127,7 +127,11 @@ public struct PipelineRunner: Sendable {
         }
         let runID: Int64
         do {
-            runID = try await session.runStore.createRun(record, stages: pending)
+            if let key = options.runKey {
+                runID = try await session.runStore.joinRun(record, key: key, stages: pending)
+            } else {
+                runID = try await session.runStore.createRun(record, stages: pending)
+            }
         } catch {
             throw EngineError(.environment, "\(error)", cause: error)
         }
@@ -160,8 +164,11 @@ public struct PipelineRunner: Sendable {
         } else {
             status = .succeeded
         }
+        // A keyed run's status is its stages', set by the store as each task records its own.
         do {
-            try await session.runStore.finishRun(id: runID, status: status, finishedAt: finishedAt)
+            if options.runKey == nil {
+                try await session.runStore.finishRun(id: runID, status: status, finishedAt: finishedAt)
+            }
         } catch {
             throw EngineError(.environment, "run #\(runID) ran, but its end cannot be recorded: \(error)", cause: error)
         }
@@ -279,4 +286,12 @@ struct RunContext: Sendable {
     var inheritedEnvironment: [String: String] = ProcessInfo.processInfo.environment
     /// Record writes that failed, and stages that failed because of the machine.
     var journal = RunJournal()
+
+    /// Whether this process records stage `name`: every stage of a run of its own, only
+    /// its `--only` stages in a keyed run, whose other stages are the other tasks' (a
+    /// stage this task took from the cache must not overwrite the record of the task
+    /// that computed it).
+    func records(_ name: String) -> Bool {
+        options.runKey == nil || options.only.contains(name)
+    }
 }

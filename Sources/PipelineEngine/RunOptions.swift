@@ -31,6 +31,12 @@ public struct RunOptions: Sendable {
     /// from the cache (local or remote) and never computed; one that is not there fails
     /// the run, saying which. What a pod of an exported workflow runs.
     public var cachedUpstream = false
+    /// `--run-key` (or `MLPIPE_RUN_KEY`): the run is the one of this key, shared by every
+    /// task of one workflow (`{{workflow.uid}}` in an exported Argo workflow), created by
+    /// the first and joined by the others (``RunStore/joinRun(_:key:stages:)``). The run
+    /// then records only the `--only` stages, each with its host, and its status is set
+    /// by the store from its stages; nil for a run of its own.
+    public var runKey: String?
     /// `--executor`: where stages without `executor:` run; nil for this machine.
     public var executor: StageExecutorName?
     /// How a stage that runs on Kubernetes is put there.

@@ -96,7 +96,7 @@ struct Scheduler {
                                       error: error, reason: reason, keyComponentsJSON: nil, metricsJSON: nil,
                                       startedAt: nil, finishedAt: now, logPath: nil)
         do {
-            try await context.runStore.updateStage(stageRecord, outputs: nil)
+            if context.records(name) { try await context.runStore.updateStage(stageRecord, outputs: nil) }
         } catch {
             // The run goes on; it ends saying its record is incomplete.
             context.journal.recordFailure("cannot record stage '\(name)': \(error)")

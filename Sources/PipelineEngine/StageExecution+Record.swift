@@ -7,6 +7,8 @@ extension StageExecution {
     /// makes the run end with an environment error (exit 3) saying the record is
     /// incomplete: the stage goes on, its result is not silently lost.
     func save(_ record: inout StageRecord, outputs: [OutputRecord]?) async {
+        guard context.records(stage.name) else { return }
+        record.host = ProcessIdentity.hostName()
         do {
             try await context.runStore.updateStage(record, outputs: outputs)
         } catch {

@@ -64,7 +64,8 @@ enum PostgresRecords {
             warningsJSON: try r.optional(17, "warnings_json"),
             startedAt: try r.optionalDate(9, "started_at"),
             finishedAt: try r.optionalDate(10, "finished_at"),
-            logPath: try r.optional(11, "log_path"))
+            logPath: try r.optional(11, "log_path"),
+            host: try r.optional(18, "host"))
     }
 
     /// An output from a row of `OutputRecord.columns`.
@@ -93,7 +94,7 @@ enum PostgresRecords {
 
     /// The bound values of an upsert of `stage`, in `StageRecord.columns` order.
     static func bindings(_ stage: StageRecord) -> PostgresBindings {
-        var b = PostgresBindings(capacity: 18)
+        var b = PostgresBindings(capacity: 19)
         b.append(stage.runID)
         b.append(stage.name)
         b.append(stage.kind)
@@ -112,13 +113,14 @@ enum PostgresRecords {
         b.append(stage.keyComponentsJSON)
         b.append(stage.resultsJSON)
         b.append(stage.warningsJSON)
+        b.append(stage.host)
         return b
     }
 
     /// Inserts a stage or replaces every column of the one with the same key; an upsert,
     /// never a delete, which would cascade to the stage's outputs.
     static let upsertStageSQL = """
-        INSERT INTO stage (\(StageRecord.columns)) VALUES (\(placeholders(18)))
+        INSERT INTO stage (\(StageRecord.columns)) VALUES (\(placeholders(19)))
         ON CONFLICT (run_id, name) DO UPDATE SET
             kind = excluded.kind, position = excluded.position, status = excluded.status,
             cache_key = excluded.cache_key, cached_from = excluded.cached_from,
@@ -126,6 +128,7 @@ enum PostgresRecords {
             started_at = excluded.started_at, finished_at = excluded.finished_at,
             log_path = excluded.log_path, reason = excluded.reason, error = excluded.error,
             metrics_json = excluded.metrics_json, key_components_json = excluded.key_components_json,
-            results_json = excluded.results_json, warnings_json = excluded.warnings_json
+            results_json = excluded.results_json, warnings_json = excluded.warnings_json,
+            host = excluded.host
         """
 }

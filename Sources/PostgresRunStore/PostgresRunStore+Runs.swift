@@ -14,6 +14,24 @@ extension PostgresRunStore {
             throw RunStoreError(code: .invalidRecord, operation: operation, path: location.redacted,
                                 reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
         }
+        let id: Int64
+        do {
+            id = try await access(operation, transaction: true) { connection in
+                try await insert(run, stages: stages, lease: true, on: connection, operation: operation)
+            }
+        } catch where error.sqlState == "23503" {
+            throw RunStoreError(code: .notFound, operation: operation, path: location.redacted,
+                                reason: "its parent run #\(run.parentRun ?? 0) does not exist",
+                                remedy: "re-run a run that `mlpipe runs` lists", cause: error.cause)
+        }
+        if run.status == .running { startHeartbeat(runID: id) }
+        return id
+    }
+
+    /// Inserts the `run` row (with a lease from the server's clock when `lease` and the run
+    /// is `running`), its name and note, and a `stage` row per stage; returns the id.
+    func insert(_ run: RunRecord, stages: [StageRecord], lease: Bool, on connection: PostgresConnection,
+                operation: String) async throws -> Int64 {
         var b = PostgresBindings(capacity: 18)
         b.append(run.pipeline)
         b.append(run.pipelineFile)
@@ -32,39 +50,26 @@ extension PostgresRunStore {
         b.append(run.pidStartTime)
         b.append(run.paramsJSON)
         b.append(run.pipelineSource)
-        b.append(leaseDuration.seconds)
+        b.append(lease ? leaseDuration.seconds : nil)
         let insert = PostgresQuery(unsafeSQL: """
             INSERT INTO run (pipeline, pipeline_file, pipeline_digest, git_commit, git_branch, git_dirty, \
             triggered_by, parent_run, status, started_at, finished_at, version, host, pid, pid_start_time, \
             params_json, pipeline_source, lease_until) VALUES (\(PostgresRecords.placeholders(17)), \
             CASE WHEN $9 = 'running' THEN \(Self.serverNow) + $18 END) RETURNING id
             """, binds: b)
-        let id: Int64
-        do {
-            id = try await access(operation, transaction: true) { connection in
-                guard let row = try await rows(insert, on: connection).first else {
-                    throw RunStoreError(code: .other, operation: operation, path: location.redacted,
-                                        reason: "the server returned no id", remedy: "this is a bug in mlpipe; please report it")
-                }
-                let id = try row.decode(Int64.self)
-                if run.name != nil || run.note != nil {
-                    try await execute(
-                        "INSERT INTO run_note (run_id, name, note) VALUES (\(id), \(run.name), \(run.note))", on: connection)
-                }
-                for var stage in stages {
-                    stage.runID = id
-                    try await execute(
-                        PostgresQuery(unsafeSQL: PostgresRecords.upsertStageSQL, binds: PostgresRecords.bindings(stage)),
-                        on: connection)
-                }
-                return id
-            }
-        } catch where error.sqlState == "23503" {
-            throw RunStoreError(code: .notFound, operation: operation, path: location.redacted,
-                                reason: "its parent run #\(run.parentRun ?? 0) does not exist",
-                                remedy: "re-run a run that `mlpipe runs` lists", cause: error.cause)
+        guard let row = try await rows(insert, on: connection).first else {
+            throw RunStoreError(code: .other, operation: operation, path: location.redacted,
+                                reason: "the server returned no id", remedy: "this is a bug in mlpipe; please report it")
         }
-        if run.status == .running { startHeartbeat(runID: id) }
+        let id = try row.decode(Int64.self)
+        if run.name != nil || run.note != nil {
+            try await execute("INSERT INTO run_note (run_id, name, note) VALUES (\(id), \(run.name), \(run.note))", on: connection)
+        }
+        for var stage in stages {
+            stage.runID = id
+            try await execute(PostgresQuery(unsafeSQL: PostgresRecords.upsertStageSQL, binds: PostgresRecords.bindings(stage)),
+                              on: connection)
+        }
         return id
     }
 

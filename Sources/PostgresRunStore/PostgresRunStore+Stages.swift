@@ -15,8 +15,10 @@ extension PostgresRunStore {
         }
         do {
             try await access(operation, transaction: true) { connection in
+                let keyed = try await lockKeyedRun(stage.runID, on: connection)
                 try await execute(
                     PostgresQuery(unsafeSQL: PostgresRecords.upsertStageSQL, binds: PostgresRecords.bindings(stage)), on: connection)
+                if keyed { try await settleKeyedRun(stage.runID, on: connection) }
                 guard let outputs else { return }
                 try await execute("DELETE FROM output WHERE run_id = \(stage.runID) AND stage = \(stage.name)", on: connection)
                 for output in outputs {

@@ -85,6 +85,16 @@ enum PostgresSchema {
             "CREATE INDEX trigger_queue_on_state ON trigger_queue(state)",
             "CREATE INDEX trigger_queue_on_push_id ON trigger_queue(push_id)",
         ]),
+        // The tasks of one workflow record into one run (see `Schema.addRunKeys`).
+        Migration(identifier: "v11 run keys, stage hosts", statements: [
+            """
+            CREATE TABLE run_key (
+                key TEXT NOT NULL PRIMARY KEY,
+                run_id BIGINT NOT NULL UNIQUE REFERENCES run(id) ON DELETE CASCADE
+            )
+            """,
+            "ALTER TABLE stage ADD COLUMN host TEXT",
+        ]),
     ]
 
     /// The key of the transaction-level advisory lock that serialises migrations: two

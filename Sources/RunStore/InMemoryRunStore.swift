@@ -19,6 +19,7 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         var stages: [Int64: [String: StageRecord]] = [:]
         var outputs: [Int64: [String: [OutputRecord]]] = [:]
         var entries: [String: CacheEntry] = [:]
+        var keys: [String: Int64] = [:]
         var failingOperations: [String] = []
     }
 
@@ -74,6 +75,28 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
         }
     }
 
+    public func joinRun(_ run: RunRecord, key: String, stages: [StageRecord]) throws(RunStoreError) -> Int64 {
+        // Looked up, created and keyed under one lock, so that a second caller finds the key.
+        try write("record run '\(key)' of pipeline '\(run.pipeline)'") { (s: inout State) throws(RunStoreError) -> Int64 in
+            let id: Int64
+            if let existing = s.keys[key] {
+                id = existing
+            } else {
+                id = s.nextID
+                s.nextID += 1
+                var record = run
+                record.id = id
+                s.runs[id] = record
+                s.keys[key] = id
+            }
+            for var stage in stages where s.stages[id]?[stage.name] == nil {
+                stage.runID = id
+                s.stages[id, default: [:]][stage.name] = stage
+            }
+            return id
+        }
+    }
+
     public func updateStage(_ stage: StageRecord, outputs: [OutputRecord]?) throws(RunStoreError) {
         try write("record stage '\(stage.name)' of run #\(stage.runID)") { (s: inout State) throws(RunStoreError) in
             guard s.runs[stage.runID] != nil else {
@@ -82,6 +105,13 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
             }
             s.stages[stage.runID, default: [:]][stage.name] = stage
             if let outputs { s.outputs[stage.runID, default: [:]][stage.name] = outputs }
+            if s.keys.values.contains(stage.runID), let run = s.runs[stage.runID] {
+                let stages = Array(s.stages[stage.runID, default: [:]].values)
+                let status = RunStatus.ofStages(stages.map(\.status))
+                s.runs[stage.runID]?.status = status
+                s.runs[stage.runID]?.finishedAt = RunStatus.finishedAt(status, stageEnds: stages.map(\.finishedAt),
+                                                                       startedAt: run.startedAt)
+            }
         }
     }
 
@@ -156,7 +186,9 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
 
     public func markInterruptedRuns(host: String, isAlive: (Int32, Int64) -> Bool) throws(RunStoreError) -> [Int64] {
         let running = state.withLock { s in
-            s.runs.values.filter { $0.status == .running && $0.host == host }
+            s.runs.values.filter { run in
+                run.status == .running && run.host == host && !s.keys.values.contains { $0 == run.id }
+            }
         }
         let dead = running.filter { !isAlive($0.pid, $0.pidStartTime) }.compactMap(\.id).sorted()
         guard !dead.isEmpty else { return [] }

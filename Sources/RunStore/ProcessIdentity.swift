@@ -38,11 +38,18 @@ public enum ProcessIdentity {
         #endif
     }
 
-    /// This machine's host name, as recorded in ``RunRecord/host``: the one definition,
-    /// read once per process.
+    /// This machine's host name, as recorded in ``RunRecord/host`` and
+    /// ``StageRecord/host``: the one definition, read once per process.
+    ///
+    /// `MLPIPE_HOST`, when set and not empty, is taken instead: a name for the machine
+    /// that means more than a container's random host name (a node's name, passed down
+    /// by the Kubernetes downward API), or tells apart runners that share one machine.
+    /// Runs are marked interrupted only by a process that sees the same name, so a
+    /// runner's name must be its own.
     public static func hostName() -> String { currentHostName }
 
     private static let currentHostName: String = {
+        if let named = ProcessInfo.processInfo.environment["MLPIPE_HOST"], !named.isEmpty { return named }
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

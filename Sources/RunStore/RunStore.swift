@@ -24,13 +24,28 @@ public protocol RunStore: Sendable {
     /// caller can build them before the run exists. Stages are normally `pending`.
     func createRun(_ run: RunRecord, stages: [StageRecord]) async throws(RunStoreError) -> Int64
 
+    /// Records the run of `key`, or finds it, and returns its id: how the tasks of one
+    /// workflow, each a process of its own on a machine of its own, record into one run
+    /// (`mlpipe run --run-key KEY`).
+    ///
+    /// The first caller creates `run` (`running`, `id` ignored) with `stages`, as
+    /// ``createRun(_:stages:)`` does, under `key`; every later one, even at the same
+    /// moment from another machine, gets the same id, and adds those of `stages` the run
+    /// lacks (the others stay as recorded). Each task then records its own stages with
+    /// ``updateStage(_:outputs:)``, and that sets the run's status from its stages
+    /// (``RunStatus/ofStages(_:)``): no one process sees the run end, so none calls
+    /// ``finishRun(id:status:finishedAt:)``. A keyed run is never marked `interrupted`
+    /// (``markInterruptedRuns(host:isAlive:)``): the workflow engine watches its tasks.
+    func joinRun(_ run: RunRecord, key: String, stages: [StageRecord]) async throws(RunStoreError) -> Int64
+
     /// Inserts or replaces the stage `(stage.runID, stage.name)` in one transaction.
     ///
     /// When `outputs` is not nil, they replace every output previously recorded for
     /// that stage (an empty array clears them); nil leaves the outputs as they are,
     /// which is what a status change such as `pending -> running` wants. Each output
     /// must name this stage and run. Throws ``RunStoreError/Code/notFound`` when
-    /// the run does not exist.
+    /// the run does not exist. In a run joined by key (``joinRun(_:key:stages:)``), the
+    /// same transaction sets the run's status and end from its stages.
     func updateStage(_ stage: StageRecord, outputs: [OutputRecord]?) async throws(RunStoreError)
 
     /// Sets a run's final status and end time. Throws ``RunStoreError/Code/notFound``

@@ -15,18 +15,7 @@ extension SQLiteRunStore {
         }
         do {
             return try write("record a run of pipeline '\(run.pipeline)'") { db in
-                try db.cachedStatement(sql: RunRecord.insertSQL).execute(arguments: run.insertArguments)
-                let id = db.lastInsertedRowID
-                if run.name != nil || run.note != nil {
-                    try db.cachedStatement(sql: "INSERT INTO run_note (run_id, name, note) VALUES (?, ?, ?)")
-                        .execute(arguments: [id, run.name, run.note])
-                }
-                let insertStage = try db.cachedStatement(sql: StageRecord.upsertSQL)
-                for var stage in stages {
-                    stage.runID = id
-                    try insertStage.execute(arguments: stage.upsertArguments)
-                }
-                return id
+                try Self.insert(run, stages: stages, into: db)
             }
         } catch where error.isForeignKeyViolation {
             throw RunStoreError(
@@ -34,6 +23,22 @@ extension SQLiteRunStore {
                 reason: "its parent run #\(run.parentRun ?? 0) does not exist",
                 remedy: "re-run a run that `mlpipe runs` lists", cause: error.cause)
         }
+    }
+
+    /// Inserts the `run` row, its name and note, and a `stage` row per stage; returns the id.
+    static func insert(_ run: RunRecord, stages: [StageRecord], into db: Database) throws -> Int64 {
+        try db.cachedStatement(sql: RunRecord.insertSQL).execute(arguments: run.insertArguments)
+        let id = db.lastInsertedRowID
+        if run.name != nil || run.note != nil {
+            try db.cachedStatement(sql: "INSERT INTO run_note (run_id, name, note) VALUES (?, ?, ?)")
+                .execute(arguments: [id, run.name, run.note])
+        }
+        let insertStage = try db.cachedStatement(sql: StageRecord.upsertSQL)
+        for var stage in stages {
+            stage.runID = id
+            try insertStage.execute(arguments: stage.upsertArguments)
+        }
+        return id
     }
 
     /// One UPDATE by primary key.
@@ -111,7 +116,10 @@ extension SQLiteRunStore {
     public func markInterruptedRuns(host: String, isAlive: (Int32, Int64) -> Bool) throws(RunStoreError) -> [Int64] {
         let running = try read("find running runs") { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT id, pid, pid_start_time FROM run WHERE status = 'running' AND host = ?"),
+                db.cachedStatement(sql: """
+                    SELECT id, pid, pid_start_time FROM run
+                    WHERE status = 'running' AND host = ? AND id NOT IN (SELECT run_id FROM run_key)
+                    """),
                 arguments: [host]
             ).map { row throws(RunStoreError) in
                 let reader = RowReader(row: row, table: "run", key: "a running run")

@@ -17,6 +17,7 @@ extension SQLiteRunStore {
         do {
             try write(operation) { db in
                 try db.cachedStatement(sql: StageRecord.upsertSQL).execute(arguments: stage.upsertArguments)
+                try Self.settleKeyedRun(stage.runID, in: db)
                 guard let outputs else { return }
                 try db.cachedStatement(sql: "DELETE FROM output WHERE run_id = ? AND stage = ?")
                     .execute(arguments: [stage.runID, stage.name])

@@ -19,6 +19,7 @@ enum Schema {
         migrator.registerMigration("v6 serve: runs by branch and commit", migrate: addServeIndexes)
         migrator.registerMigration("v9 run names and notes", migrate: addRunNotes)
         migrator.registerMigration("v10 webhook trigger queue", migrate: addTriggerQueue)
+        migrator.registerMigration("v11 run keys, stage hosts", migrate: addRunKeys)
         return migrator
     }()
 

@@ -7,14 +7,14 @@ extension StageRecord {
     package static let columns = """
         run_id, name, kind, position, status, cache_key, cached_from, attempts, exit_code, \
         started_at, finished_at, log_path, reason, error, metrics_json, key_components_json, \
-        results_json, warnings_json
+        results_json, warnings_json, host
         """
 
     /// Inserts the stage, or replaces every column of the one with the same
     /// (`run_id`, `name`). An upsert rather than `INSERT OR REPLACE`, which
     /// would delete the row first and with it (by cascade) the stage's outputs.
     static let upsertSQL = """
-        INSERT INTO stage (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO stage (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id, name) DO UPDATE SET
             kind = excluded.kind, position = excluded.position, status = excluded.status,
             cache_key = excluded.cache_key, cached_from = excluded.cached_from,
@@ -22,7 +22,8 @@ extension StageRecord {
             started_at = excluded.started_at, finished_at = excluded.finished_at,
             log_path = excluded.log_path, reason = excluded.reason, error = excluded.error,
             metrics_json = excluded.metrics_json, key_components_json = excluded.key_components_json,
-            results_json = excluded.results_json, warnings_json = excluded.warnings_json
+            results_json = excluded.results_json, warnings_json = excluded.warnings_json,
+            host = excluded.host
         """
 
     /// The arguments of ``upsertSQL``.
@@ -30,7 +31,7 @@ extension StageRecord {
         arguments([
             runID, name, kind, position, status.rawValue, cacheKey, cachedFrom, attempts, exitCode,
             startedAt?.timeIntervalSince1970, finishedAt?.timeIntervalSince1970, logPath, reason, error,
-            metricsJSON, keyComponentsJSON, resultsJSON, warningsJSON,
+            metricsJSON, keyComponentsJSON, resultsJSON, warningsJSON, host,
         ])
     }
 
@@ -60,6 +61,7 @@ extension StageRecord {
             warningsJSON: try reader.optional(17, "warnings_json"),
             startedAt: try reader.optionalDate(9, "started_at"),
             finishedAt: try reader.optionalDate(10, "finished_at"),
-            logPath: try reader.optional(11, "log_path"))
+            logPath: try reader.optional(11, "log_path"),
+            host: try reader.optional(18, "host"))
     }
 }

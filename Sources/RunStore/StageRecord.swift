@@ -46,6 +46,11 @@ public struct StageRecord: Sendable, Codable, Hashable {
     public var finishedAt: Date?
     /// Its log file, relative to the workspace.
     public var logPath: String?
+    /// The machine that ran it (``ProcessIdentity/hostName()``), or nil for a stage that
+    /// never ran (pending, skipped) and for records older than the column: then it is the
+    /// run's ``RunRecord/host``. Differs from the run's host when the stages of one run
+    /// ran on several machines (`mlpipe run --run-key`, a workflow's tasks).
+    public var host: String?
 
     /// A stage record; a planned stage needs only the first five fields.
     public init(
@@ -66,7 +71,8 @@ public struct StageRecord: Sendable, Codable, Hashable {
         warningsJSON: String? = nil,
         startedAt: Date? = nil,
         finishedAt: Date? = nil,
-        logPath: String? = nil
+        logPath: String? = nil,
+        host: String? = nil
     ) {
         self.runID = runID
         self.name = name
@@ -86,5 +92,6 @@ public struct StageRecord: Sendable, Codable, Hashable {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.logPath = logPath
+        self.host = host
     }
 }

@@ -40,6 +40,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With --only: take the stages it needs from the cache (local or remote), never compute them; fail when one is missing.")
     var cachedUpstream = false
 
+    @Option(name: .long, help: ArgumentHelp("Record into the one run of this key, shared by the tasks of one workflow: the first creates it, each records its --only stages (default: $MLPIPE_RUN_KEY; in Argo, {{workflow.uid}}).", valueName: "key"))
+    var runKey: String?
+
     @Option(name: .long, help: ArgumentHelp("Where stages run: local, or kubernetes (a Job per stage); over each stage's `executor:`.", valueName: "name"))
     var executor: String?
 
@@ -53,6 +56,9 @@ struct RunCommand: AsyncParsableCommand {
         if cachedUpstream && only.isEmpty {
             throw ValidationError("--cached-upstream takes the stages that --only stages need from the cache; give --only STAGE too")
         }
+        if let key = runKey ?? environmentRunKey, only.isEmpty {
+            throw ValidationError("--run-key '\(key)' joins the run of a workflow whose tasks each run some stages; give the task's stages with --only STAGE")
+        }
         if let executor, StageExecutorName(rawValue: executor) == nil {
             throw ValidationError("unknown executor '\(executor)'; use \(StageExecutorName.allCases.map(\.rawValue).joined(separator: " or "))")
         }
@@ -65,6 +71,7 @@ struct RunCommand: AsyncParsableCommand {
             trigger: ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } == true ? .ci : .cli,
             workspace: workspace.resolved, remote: remote.remote, remoteRequired: remote.remoteRequired, runName: name)
         options.cachedUpstream = cachedUpstream
+        options.runKey = runKey ?? environmentRunKey
         options.executor = executor.flatMap(StageExecutorName.init(rawValue:))
         options.cluster = cluster.options
         let runner = PipelineRunner(kinds: BuiltinKinds.registry(), version: MLPipe.version)
@@ -72,6 +79,14 @@ struct RunCommand: AsyncParsableCommand {
         let chosen = options
         let report = try await Interrupts.run { try await runner.run(chosen, events: renderer.handle) }
         try finish(report, junit: junit)
+    }
+}
+
+extension RunCommand {
+    /// `MLPIPE_RUN_KEY`, what an exported Argo workflow sets (to `{{workflow.uid}}`); nil
+    /// when unset or empty.
+    var environmentRunKey: String? {
+        ProcessInfo.processInfo.environment["MLPIPE_RUN_KEY"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -104,8 +104,12 @@ struct RunsCommand: AsyncParsableCommand {
                 console.out("  folder    pruned \(pruned.formatted(JSONOutput.isoStyle)): its outputs and logs are gone, the record stays")
             }
             console.out("stages:")
+            // Where each stage ran, once the run's stages ran on more than its own host (the
+            // tasks of a workflow, `run --run-key`); a run on one machine says it above.
+            let spansHosts = details.stages.contains { $0.host.map { $0 != r.host } ?? false }
             for stage in details.stages {
                 var line = "  \(col(stage.name, 14)) \(col(stage.status.rawValue, 10))"
+                if spansHosts, let host = stage.host { line += " on \(host)" }
                 if let from = stage.cachedFrom { line += " from #\(from)" }
                 if let start = stage.startedAt, let end = stage.finishedAt, stage.status != .cached {
                     line += " \(duration(end.timeIntervalSince(start)))"

@@ -106,7 +106,8 @@ struct ArgoWorkflowRendererTests {
         #expect(train.at("container.resources.limits") as? [String: String]
             == ["cpu": "2", "memory": "2Gi", "nvidia.com/gpu": "1"])
         #expect(train.at("nodeSelector") as? [String: String] == ["nvidia.com/gpu.present": "true"])
-        #expect(train.at("container.env") as? [[String: String]] == [["name": "MLPIPE_STORE", "value": "postgresql://mlpipe@db/mlpipe"]])
+        #expect(train.at("container.env") as? [[String: String]] == [["name": "MLPIPE_RUN_KEY", "value": "{{workflow.uid}}"],
+                                                                     ["name": "MLPIPE_STORE", "value": "postgresql://mlpipe@db/mlpipe"]])
         let prepare = try #require(tree.at("spec.templates.1") as? [String: Any])
         #expect(prepare["activeDeadlineSeconds"] == nil)
         #expect(prepare["retryStrategy"] == nil)

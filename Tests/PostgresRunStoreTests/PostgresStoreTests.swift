@@ -15,6 +15,7 @@ struct PostgresStoreTests {
         "v1 runs, stages, outputs, cache entries", "v2 stage results and warnings, cache entry results",
         "v3 run.pruned_at", "v4 model registry: models, versions, alias moves", "v5 deployments",
         "v6 serve: runs by branch and commit", "v9 run names and notes", "pg1 run leases", "v10 webhook trigger queue",
+        "v11 run keys, stage hosts",
     ]
 
     @Test("runners that open a new database at the same moment apply each migration once, and all can write")
