@@ -215,6 +215,10 @@ class _Supervisor:
         if not self.stopping:
             self.stopping = True
             signal.setitimer(signal.ITIMER_REAL, self.config.graceful_timeout + 5)
+            # The workers close their copies of the listening socket as they start to
+            # drain; while this copy stayed open, new connections would wait in its queue,
+            # never served, instead of being refused.
+            self.sock.close()
         self._signal_all(signal.SIGTERM)
 
     def _on_deadline(self, _sig: int, _frame) -> None:

@@ -45,8 +45,22 @@ def wait_until_accepted(port: int, deadline: float = 10) -> None:
     raise AssertionError(f"the connection to port {port} was not accepted within {deadline} s")
 
 
+def refused_soon(port: int, deadline: float = 5) -> bool:
+    """Whether a new connection to `port` is refused within `deadline` seconds."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            pass  # a timeout: the connection waits in a queue nobody serves
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(onnx_package, workdir, workers):
+def test_sigterm_refuses_new_connections_lets_an_in_flight_request_finish_then_exits_0(onnx_package, workdir, workers):
     server = support.start(onnx_package, workdir, env={"MLPIPE_WORKERS": workers})
     body = json.dumps(INFER).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
@@ -58,6 +72,7 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(onnx_package, wor
         while "Shutting down" not in server.log() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "Shutting down" in server.log()
+        assert refused_soon(server.port), "a new connection was still let in while the server drained"
         time.sleep(1.5)  # a slow client: the rest of the body comes well after the stop signal
         conn.sendall(body[10:])
         response = b""
