@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "TestSupport"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine", "TestSupport"]),
-        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "PipelineSpec", .product(name: "Yams", package: "Yams")],
+        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "PipelineSpec", "TestSupport", .product(name: "Yams", package: "Yams")],
                     exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["mlpipe", "TestSupport"]),
     ]

@@ -128,16 +128,15 @@ struct RegistryPushTests {
     func connectionRefused() async throws {
         let layout = try RegistryTestLayout.make(layerSizes: [100])
         let address = "127.0.0.1:\(try RegistryTestServer.freePort())"
-        let started = ContinuousClock.now
         let error = await #expect(throws: RegistryError.self) {
             try await RegistryClient.with(registry: address, options: registryTestOptions()) { client in
                 try await client.push(layout: layout.folder, repository: "nobody/home", tags: ["t"])
             }
         }
         #expect(error?.code == .connectionFailed)
+        // One try: a retried failure would say "after N tries".
         #expect(error?.message == "cannot reach registry \(address) for GET /v2/ (connection refused): is it running, "
                     + "and are the address and http/https (insecure) setting right?")
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test("a folder that is not an OCI layout is refused before anything is sent")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Deployment
 
@@ -27,8 +28,7 @@ private struct FakeKubectl {
             """
         if let failing { script += "case \"$*\" in *'\(failing)'*) echo '\(output)'; exit 1;; esac\n" }
         script += "exit 0\n"
-        try Data(script.utf8).write(to: URL(fileURLWithPath: kubectl))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: kubectl)
+        try FakeTool.install(script, at: kubectl)
     }
 
     func lines(_ name: String) throws -> [String] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Deployment
 
@@ -22,8 +23,7 @@ struct KubernetesApplierTests {
                 script += "case \"$*\" in *'\(key)'*) echo '\(output)'; exit \(status);; esac\n"
             }
             script += "exit 0\n"
-            try Data(script.utf8).write(to: URL(fileURLWithPath: kubectl))
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: kubectl)
+            try FakeTool.install(script, at: kubectl)
         }
 
         func recorded() throws -> [String] {

@@ -102,7 +102,7 @@ struct ArgoRemoteTests {
             #!\(WeedServer.venv)/bin/python3
             import json, os, subprocess, sys, tempfile, yaml
             args = sys.argv[1:]
-            if args == ["warm-up"]:
+            if args == ["\(FakeTool.warmUpArgument)"]:
                 sys.exit(0)
             state = os.environ["FAKE_CLUSTER"]
             with open(os.path.join(state, "calls.txt"), "a") as f:
@@ -156,13 +156,7 @@ struct ArgoRemoteTests {
                 print(open(os.path.join(state, name + ".log")).read())
 
             """
-        try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/bin/kubectl"))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/bin/kubectl")
-        // A child another test forked while the script was open for writing keeps it
-        // busy (ETXTBSY) until it execs: wait until it runs.
-        try waitFor("the fake kubectl to start", timeout: 10) {
-            (try? runProcess(folder + "/bin/kubectl", ["warm-up"], in: folder))?.status == 0
-        }
+        try FakeTool.install(script, at: folder + "/bin/kubectl")
         let path = folder + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         return (folder, ["PATH": path, "FAKE_CLUSTER": folder, "FAKE_MLPIPE": mlpipeBinary])
     }

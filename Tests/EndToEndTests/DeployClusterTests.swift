@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The image the cluster pipelines register: by digest, never pulled (no cluster runs here).
@@ -97,8 +98,7 @@ private struct FakeKubectl {
 
             """
         let path = folder.appendingPathComponent("kubectl").path
-        try Data(script.utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try FakeTool.install(script, at: path)
     }
 
     func lines(_ name: String) -> [String] {

@@ -1,6 +1,7 @@
 import Foundation
 import Orchestration
 import Synchronization
+import TestSupport
 import Testing
 
 /// No cluster runs here: a fake `kubectl` script records each call's arguments, one line
@@ -18,29 +19,12 @@ struct KubectlJobRunnerTests {
             folder = try OrchestrationFixtures.temporaryFolder()
             calls = folder.appendingPathComponent("calls.txt")
             kubectl = folder.appendingPathComponent("kubectl").path
-            var script = "#!/bin/sh\n[ \"$1\" = warm-up ] && exit 0\nprintf '%s\\n' \"$*\" >> '\(calls.path)'\n"
+            var script = "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '\(calls.path)'\n"
             for (key, status) in exits.sorted(by: { $0.key < $1.key }) {
                 script += "case \"$*\" in *'\(key)'*) echo '\(output)'; exit \(status);; esac\n"
             }
             script += "case \"$*\" in *' logs '*) echo 'stage says hello';; esac\nexit 0\n"
-            try Data(script.utf8).write(to: URL(fileURLWithPath: kubectl))
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: kubectl)
-            try Self.waitUntilRunnable(kubectl)
-        }
-
-        /// Runs the new script until it starts: a process that another test forked while
-        /// the file was open for writing keeps it "busy" (ETXTBSY) until that child execs.
-        static func waitUntilRunnable(_ path: String) throws {
-            let deadline = Date().addingTimeInterval(10)
-            while true {
-                do {
-                    if try OrchestrationFixtures.run(path, ["warm-up"]).status == 0 { return }
-                } catch where Date() < deadline {
-                    usleep(20_000)
-                    continue
-                }
-                throw CocoaError(.executableLoad)
-            }
+            try FakeTool.install(script, at: kubectl)
         }
 
         func recorded() throws -> [String] {
