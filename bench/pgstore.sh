@@ -152,6 +152,9 @@ done
 # Each writer is a clone of the repository with its own workspace, recording runs of the
 # six-stage pipeline into the shared database in a loop (all cached after its first run:
 # a run record and six stage records each); a failed run is counted, never hidden.
+# Runners on a team's machines do not share this machine's two cores with the one asking
+# `runs`; here they must, so they run at the lowest CPU priority (nice 19): the database
+# takes all their writes, and the timed command is not starved of CPU by their start-ups.
 for i in $(seq 1 "$WRITERS"); do
     git clone -q "$repo" "$TMP/writer$i"
     (cd "$TMP/writer$i" && "$ML" run pipelines/bench.yaml >/dev/null)  # computes once
@@ -161,7 +164,7 @@ for i in $(seq 1 "$WRITERS"); do
     (
         cd "$TMP/writer$i"
         while [ ! -e "$TMP/stop" ]; do
-            "$ML" run pipelines/bench.yaml >/dev/null 2>>"$TMP/writer$i.err" || echo "writer $i" >>"$TMP/failed-runs"
+            nice -n 19 "$ML" run pipelines/bench.yaml >/dev/null 2>>"$TMP/writer$i.err" || echo "writer $i" >>"$TMP/failed-runs"
         done
     ) &
     writer_pids+=($!)
@@ -184,7 +187,7 @@ interrupted=$("${PSQL[@]}" -d bench -At -c "SELECT COUNT(*) FROM run WHERE statu
 loaded=$(printf '%s\n' "${under_load[@]}" | sort -n | sed -n 2p)
 rate=$(python3 -c "print(f'{($after - $before) / $elapsed:.1f}')")
 echo
-echo "| $WRITERS runners writing at once | mlpipe (ms) | psql, same statements (ms) | target |"
+echo "| $WRITERS runners writing at once (at nice 19) | mlpipe (ms) | psql, same statements (ms) | target |"
 echo "|---|---:|---:|---|"
 echo "| runs --limit 50 while they write | $loaded | $psql_load | under 100 ms |"
 echo
