@@ -38,20 +38,8 @@ struct DeployRegistry: Decodable, Sendable, Equatable {
         let kind = try settings.decodeIfPresent(RegisterSettings.BackendName.self, forKey: .backend)?.backend ?? .local
         let uri = try settings.decodeIfPresent(RegisterSettings.NonEmpty.self, forKey: .trackingURI)?.text
         let token = try settings.decodeIfPresent(RegisterSettings.NonEmpty.self, forKey: .token)?.text
-        switch kind {
-        case .local:
-            for key in [CodingKeys.trackingURI, .token] where settings.contains(key) {
-                throw SettingsError("'\(key.rawValue)' is for the mlflow backend; add `backend: mlflow` or remove it",
-                                    at: settings.codingPath + [key])
-            }
-            backend = .local
-        case .mlflow:
-            guard let uri else {
-                throw SettingsError("the mlflow backend needs `tracking_uri`, the server's base URL "
-                                    + "(for example http://127.0.0.1:5000)", at: settings.codingPath + [CodingKeys.backend])
-            }
-            backend = .mlflow(trackingURI: uri, token: token)
-        }
+        backend = try RegisterSettings.Backend(kind, trackingURI: uri, token: token, in: settings, backendKey: .backend,
+                                               mlflowOnly: [.trackingURI, .token])
     }
 
     /// The MLflow token's secret, when one is named.

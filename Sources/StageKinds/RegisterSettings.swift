@@ -24,6 +24,27 @@ public struct RegisterSettings: KindSettings {
         case local
         /// An MLflow tracking server; `token` names the secret with its bearer token.
         case mlflow(trackingURI: String, token: String?)
+
+        /// The backend `kind` names, with the rules of every stage that names one: the
+        /// `mlflowOnly` keys are refused with `backend: local`, and `backend: mlflow`
+        /// needs `tracking_uri`.
+        init<Key: CodingKey>(_ kind: ModelRegistryBackendName, trackingURI: String?, token: String?,
+                             in settings: KeyedDecodingContainer<Key>, backendKey: Key, mlflowOnly: [Key]) throws {
+            switch kind {
+            case .local:
+                for key in mlflowOnly where settings.contains(key) {
+                    throw SettingsError("'\(key.stringValue)' is for the mlflow backend; add `backend: mlflow` or remove it",
+                                        at: settings.codingPath + [key])
+                }
+                self = .local
+            case .mlflow:
+                guard let trackingURI else {
+                    throw SettingsError("the mlflow backend needs `tracking_uri`, the server's base URL "
+                                        + "(for example http://127.0.0.1:5000)", at: settings.codingPath + [backendKey])
+                }
+                self = .mlflow(trackingURI: trackingURI, token: token)
+            }
+        }
     }
 
     /// The model's name.
@@ -64,20 +85,8 @@ public struct RegisterSettings: KindSettings {
         let token = try settings.decodeIfPresent(NonEmpty.self, forKey: .token)?.text
         mlflowRunID = try settings.decodeIfPresent(NonEmpty.self, forKey: .mlflowRunID)?.text
         runLink = try settings.decodeIfPresent(NonEmpty.self, forKey: .runLink)?.text
-        switch kind {
-        case .local:
-            for key in [CodingKeys.trackingURI, .token, .mlflowRunID, .runLink] where settings.contains(key) {
-                throw SettingsError("'\(key.rawValue)' is for the mlflow backend; add `backend: mlflow` or remove it",
-                                    at: settings.codingPath + [key])
-            }
-            backend = .local
-        case .mlflow:
-            guard let uri else {
-                throw SettingsError("the mlflow backend needs `tracking_uri`, the server's base URL "
-                                    + "(for example http://127.0.0.1:5000)", at: settings.codingPath + [CodingKeys.backend])
-            }
-            backend = .mlflow(trackingURI: uri, token: token)
-        }
+        backend = try Backend(kind, trackingURI: uri, token: token, in: settings, backendKey: .backend,
+                              mlflowOnly: [.trackingURI, .token, .mlflowRunID, .runLink])
     }
 
     /// A non-empty string.

@@ -58,20 +58,9 @@ struct ServeAPIActionsTests {
 
     @Test("POST /api/v1/runs/ID/cancel stops a running run, recorded cancelled; a finished run is 409")
     func cancelThroughTheAPI() throws {
-        let pipeline = """
-            version: 1
-            name: slow
-            stages:
-              wait:
-                run: echo $$ > "$MAIN"; touch "$READY"; exec sleep 60
-
-            """
-        let repo = try TempRepo(files: ["pipelines/slow.yaml": pipeline])
-        let run = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": repo.path("ready"), "MAIN": repo.path("main")])
-        defer { if run.isRunning { kill(run.pid, SIGKILL) } }
-        try waitFor("the stage to start") { FileManager.default.fileExists(atPath: repo.path("ready")) }
-        let stage = try readPid(repo.path("main"))
-        defer { endSurvivors([stage]) }
+        let slow = try SlowRun()
+        defer { withExtendedLifetime(slow) {} }  // it ends the run and its stage when it goes
+        let repo = slow.repo, run = slow.run
         let server = try ServeProcess(repo)
         defer { _ = try? server.stop() }
 

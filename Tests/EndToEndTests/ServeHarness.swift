@@ -102,3 +102,38 @@ func servedHistory() throws -> TempRepo {
     #expect(try repo.mlpipe("run").status == 1)
     return repo
 }
+
+/// `mlpipe run` of a one-stage pipeline whose stage sleeps for a minute, returned once the
+/// stage runs; the run's process and the stage are ended, by pid, when this goes.
+final class SlowRun {
+    let repo: TempRepo
+    let run: Child
+    let stage: pid_t
+
+    init() throws {
+        let pipeline = """
+            version: 1
+            name: slow
+            stages:
+              wait:
+                run: echo $$ > "$MAIN"; touch "$READY"; exec sleep 60
+
+            """
+        let repo = try TempRepo(files: ["pipelines/slow.yaml": pipeline])
+        let run = try startProcess(mlpipeBinary, ["run"], in: repo.root, env: ["READY": repo.path("ready"), "MAIN": repo.path("main")])
+        do {
+            try waitFor("the stage to start") { FileManager.default.fileExists(atPath: repo.path("ready")) }
+            stage = try readPid(repo.path("main"))
+        } catch {
+            if run.isRunning { kill(run.pid, SIGKILL) }
+            throw error
+        }
+        self.repo = repo
+        self.run = run
+    }
+
+    deinit {
+        if run.isRunning { kill(run.pid, SIGKILL) }
+        endSurvivors([stage])
+    }
+}
