@@ -72,6 +72,7 @@ let package = Package(
         // The run history, cache index and key locks on PostgreSQL, shared by many machines.
         .target(name: "PostgresRunStore", dependencies: [
             "RunStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+            "ModelRegistry",
         ], exclude: ["README.md"]),
         // What every HTTP client shares: retry classification, streamed file bodies.
         .target(name: "HTTPTransport", dependencies: [
@@ -154,7 +155,7 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage", "TestSupport"]),
-        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "TestSupport"]),
+        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "TestSupport", "PostgresRunStore"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "PipelineSpec", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StageKindsTests", dependencies: ["StageKinds", "PipelineEngine", "TestSupport"]),
         .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "PipelineSpec", "TestSupport", .product(name: "Yams", package: "Yams")],

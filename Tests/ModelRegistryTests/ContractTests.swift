@@ -1,20 +1,33 @@
 import Foundation
 import ModelRegistry
+import PostgresRunStore
+import TestSupport
 import Testing
 
-/// The backends that need no server, each on a fresh store with a settable clock.
-private func backend(_ name: String, _ folder: TemporaryFolder, _ clock: TestClock) throws -> any ModelRegistry {
-    name == "memory" ? InMemoryModelRegistry(now: clock.now) : try LocalModelRegistry(path: folder.file("mlpipe.db"), now: clock.now)
+/// Each backend but MLflow's, on a fresh store with a settable clock, and what keeps the
+/// store alive (a folder, a PostgreSQL server).
+private func backend(_ name: String, _ clock: TestClock) async throws -> (any ModelRegistry, keepAlive: AnyObject) {
+    switch name {
+    case "memory":
+        return (InMemoryModelRegistry(now: clock.now), clock)
+    case "local":
+        let folder = try TemporaryFolder()
+        return (try LocalModelRegistry(path: folder.file("mlpipe.db"), now: clock.now), folder)
+    default:
+        let server = try PostgresServer()
+        let location = try PostgresLocation(url: server.url(try server.createDatabase()))
+        return (try await PostgresModelRegistry.open(location, now: clock.now), server)
+    }
 }
 
-@Suite("the registry contract, for every backend without a server")
+@Suite("the registry contract, for every backend but MLflow's")
 struct ContractTests {
     @Test("versions are numbered from 1, once per package, and aliases move with their history",
-          arguments: ["memory", "local"])
+          arguments: ["memory", "local", "postgresql"])
     func contract(_ name: String) async throws {
-        let folder = try TemporaryFolder()
         let clock = TestClock()
-        let registry = try backend(name, folder, clock)
+        let (registry, keepAlive) = try await backend(name, clock)
+        defer { withExtendedLifetime(keepAlive) {} }
         clock.set(moment(1))
         #expect(try await registry.register(registration(package: 1)).version.version == 1)
         #expect(try await registry.register(registration(package: 2)).version.version == 2)
