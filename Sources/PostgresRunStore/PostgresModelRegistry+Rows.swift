@@ -35,6 +35,15 @@ extension PostgresModelRegistry {
     /// about `operation`.
     private func transaction<T: Sendable>(_ operation: String, begin: String,
                                           _ body: (PostgresConnection) async throws -> T) async throws(RegistryError) -> T {
+        if !migrated.withLock({ $0 }) {
+            do {
+                try await store.migrate()
+            } catch {
+                throw RegistryError(.database, "cannot open the model registry in \(store.location.redacted): \(error.reason)",
+                                    remedy: error.remedy, cause: error)
+            }
+            migrated.withLock { $0 = true }
+        }
         let connection: PostgresConnection
         do {
             connection = try await store.pool.take()

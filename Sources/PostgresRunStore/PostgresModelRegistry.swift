@@ -2,6 +2,7 @@ import Foundation
 import ModelRegistry
 import PostgresNIO
 import RunStore
+import Synchronization
 
 /// The model registry on the shared PostgreSQL store: the twin of `LocalModelRegistry`,
 /// on the same tables (`model`, `model_version`, `model_alias_move`, migration v4 of
@@ -29,6 +30,8 @@ public final class PostgresModelRegistry: ModelRegistry {
     public let store: PostgresRunStore
     /// The clock, for registration and alias-move times (a test sets it).
     let now: @Sendable () -> Date
+    /// Whether the database is known to be migrated; if not, the first call migrates it.
+    let migrated: Mutex<Bool>
 
     /// The registry in `store`'s database (already migrated by `PostgresRunStore.open`).
     ///
@@ -36,6 +39,16 @@ public final class PostgresModelRegistry: ModelRegistry {
     public init(store: PostgresRunStore, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.now = now
+        migrated = Mutex(true)
+    }
+
+    /// The registry at `location`, connecting (and migrating the database when needed) on
+    /// its first call: what a synchronous caller, such as a stage kind's registry opener,
+    /// can make.
+    public init(location: PostgresLocation, now: @escaping @Sendable () -> Date = { Date() }) {
+        store = PostgresRunStore(location: location)
+        self.now = now
+        migrated = Mutex(false)
     }
 
     /// Connects to `location`, bringing its database to the current schema, and returns

@@ -37,7 +37,9 @@ public final class PostgresRunStore: RunStore, CacheIndex {
     /// clock, whatever the runners' clocks say.
     static let serverNow = "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
 
-    private init(location: PostgresLocation, heartbeatPeriod: Duration, leaseDuration: Duration) {
+    /// A store whose database is not yet migrated: ``open(_:heartbeatPeriod:leaseDuration:)``
+    /// migrates it; ``PostgresModelRegistry`` migrates it on its first call.
+    init(location: PostgresLocation, heartbeatPeriod: Duration = .seconds(5), leaseDuration: Duration = .seconds(30)) {
         self.location = location
         self.heartbeatPeriod = heartbeatPeriod
         self.leaseDuration = leaseDuration

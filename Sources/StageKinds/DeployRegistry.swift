@@ -2,6 +2,7 @@ import Deployment
 import ModelRegistry
 import PipelineEngine
 import PipelineSpec
+import PostgresRunStore
 
 /// `registry:` of a `deploy` stage: the model registry that `model` is resolved in and
 /// whose alias `promote` moves, with the keys a `register` stage takes for its backend.
@@ -64,10 +65,11 @@ struct DeployRegistry: Decodable, Sendable, Equatable {
     }
 
     /// The registry a deployment's alias was moved in: MLflow's with the token read by
-    /// its secret's name from `environment`, else the workspace's.
+    /// its secret's name from `environment`, else the workspace's (on PostgreSQL when
+    /// `MLPIPE_STORE` names a server).
     static func open(_ recorded: AliasRegistry?, workspace: String,
                      environment: [String: String]) throws(RegistryError) -> any ModelRegistry {
-        guard let recorded else { return try LocalModelRegistry(path: workspace + "/mlpipe.db") }
+        guard let recorded else { return try StoreModelRegistry.open(databasePath: workspace + "/mlpipe.db") }
         return try MLflowModelRegistry(trackingURI: recorded.trackingURI,
                                        token: recorded.tokenSecret.flatMap { environment[$0] },
                                        tokenSource: recorded.tokenSecret.map { "secret \($0)" },

@@ -3,6 +3,7 @@ import ModelRegistry
 import PipelineEngine
 import PipelineSpec
 import RunStore
+import PostgresRunStore
 
 /// `kind: register`: records a model package as a version in a model registry and points
 /// aliases at it.
@@ -86,13 +87,14 @@ public struct RegisterKind: StageKind {
 
     // MARK: - Steps
 
-    /// The real backends: the workspace's `mlpipe.db`, or MLflow with the token from the
+    /// The real backends: the workspace's registry (in `mlpipe.db`, or with the history on
+    /// PostgreSQL when `MLPIPE_STORE` names a server), or MLflow with the token from the
     /// stage's secrets.
     static func open(_ backend: RegisterSettings.Backend, _ context: StageContext) throws -> any ModelRegistry {
         let database = context.workspace + "/mlpipe.db"
         switch backend {
         case .local:
-            return try LocalModelRegistry(path: database)
+            return try StoreModelRegistry.open(databasePath: database)
         case .mlflow(let uri, let tokenName):
             return try MLflowModelRegistry(trackingURI: uri, token: tokenName.flatMap { context.secrets[$0] },
                                            tokenSource: tokenName.map { "secret \($0)" }, historyPath: database)

@@ -5,6 +5,7 @@ import GitState
 import ModelRegistry
 import PipelineEngine
 import PipelineSpec
+import PostgresRunStore
 
 /// `mlpipe models list|show|alias|history|lineage`: the model registry.
 ///
@@ -136,7 +137,7 @@ struct RegistryOptions: ParsableArguments {
                     trackingURI: trackingURI, token: ProcessInfo.processInfo.environment["MLFLOW_TRACKING_TOKEN"],
                     tokenSource: "$MLFLOW_TRACKING_TOKEN", historyPath: located.databasePath)
             } else {
-                registry = try LocalModelRegistry(path: located.databasePath)
+                registry = try StoreModelRegistry.open(databasePath: located.databasePath)
             }
             return try await body(registry)
         } catch {

@@ -92,3 +92,22 @@ struct PostgresRegistryTests {
         }
     }
 }
+
+@Suite("the workspace's registry follows MLPIPE_STORE")
+struct StoreModelRegistryTests {
+    @Test("with a PostgreSQL store, a registration lands on the server, in a database no runner has opened yet")
+    func followsTheStore() async throws {
+        let shared = try SharedDatabase()
+        let folder = try TemporaryFolder()
+        let environment = ["MLPIPE_STORE": shared.server.url(shared.database, withPassword: false),
+                           "PGPASSWORD": PostgresServer.password]
+        let registry = try StoreModelRegistry.open(databasePath: folder.file("mlpipe.db"), environment: environment)
+        #expect(try await registry.register(registration(package: 1)).version.version == 1)
+        #expect(try shared.server.psql(shared.database, "SELECT name || '@' || version FROM model_version") == "iris@1")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("mlpipe.db")))
+
+        let local = try StoreModelRegistry.open(databasePath: folder.file("mlpipe.db"), environment: [:])
+        #expect(try await local.models().isEmpty, "without MLPIPE_STORE, the workspace's file")
+        #expect(FileManager.default.fileExists(atPath: folder.file("mlpipe.db")))
+    }
+}
