@@ -180,8 +180,8 @@ enum PostgresSchema {
         """,
     ]
 
-    /// v4: the model registry's tables (see `Schema.addModelRegistry`). Created so that
-    /// the schema is whole; the registry itself still lives in the workspace's SQLite file.
+    /// v4: the model registry's tables (see `Schema.addModelRegistry`), which
+    /// ``PostgresModelRegistry`` reads and writes.
     static let modelRegistry = [
         """
         CREATE TABLE model (
