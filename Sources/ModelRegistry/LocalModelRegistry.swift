@@ -34,8 +34,8 @@ public final class LocalModelRegistry: ModelRegistry {
         try ModelNames.checkModel(registration.name)
         try ModelNames.checkDigest(registration.packageDigest)
         let time = now()
-        let metricsJSON = try Self.encode(registration.metrics)
-        let lineageJSON = try Self.encode(LineageColumn(registration))
+        let metricsJSON = try RegistryColumns.json(registration.metrics)
+        let lineageJSON = try RegistryColumns.json(RegistryColumns.Lineage(registration))
         return try database.write("register model '\(registration.name)'") { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM model_version WHERE name = ? AND package_digest = ?",
                                                arguments: [registration.name, registration.packageDigest]) {
@@ -163,7 +163,7 @@ public final class LocalModelRegistry: ModelRegistry {
     static func version(from row: Row, aliases: [String: Int]) throws -> ModelVersion {
         let number: Int = row["version"]
         let metrics = try JSONDecoder().decode([String: Double].self, from: Data((row["metrics_json"] as String).utf8))
-        let lineage = try JSONDecoder().decode(LineageColumn.self, from: Data((row["lineage_json"] as String).utf8))
+        let lineage = try JSONDecoder().decode(RegistryColumns.Lineage.self, from: Data((row["lineage_json"] as String).utf8))
         let commit: String = row["git_commit"]
         return ModelVersion(
             name: row["name"], version: number, packageDigest: row["package_digest"], imageDigest: row["image_digest"],
@@ -172,30 +172,5 @@ public final class LocalModelRegistry: ModelRegistry {
             provenance: Provenance(runID: row["run_id"], commit: commit.isEmpty ? nil : commit, user: row["user"]),
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             aliases: aliases.filter { $0.value == number }.keys.sorted())
-    }
-
-    /// JSON with sorted keys, as the columns hold it.
-    static func encode<T: Encodable>(_ value: T) throws(RegistryError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
-        } catch {
-            throw RegistryError(.invalidName, "cannot encode a registration: \(error)",
-                                remedy: "metrics must be finite numbers")
-        }
-    }
-}
-
-/// `model_version.lineage_json`: what the lineage needs beyond the version's columns.
-struct LineageColumn: Codable {
-    var inputs: [String: String]
-    var scanVerdict: String?
-    var scanReportDigest: String?
-
-    init(_ registration: Registration) {
-        inputs = registration.inputs
-        scanVerdict = registration.scanVerdict
-        scanReportDigest = registration.scanReportDigest
     }
 }

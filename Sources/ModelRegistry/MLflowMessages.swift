@@ -96,8 +96,8 @@ enum MLflowTags {
             (packageDigest, registration.packageDigest), (imageDigest, registration.imageDigest),
             (image, registration.image), (commit, p.commit), (pipeline, registration.pipeline),
             (stage, registration.stage), (runID, p.runID.map(String.init)), (user, p.user),
-            (metrics, try LocalModelRegistry.encode(registration.metrics)),
-            (inputs, registration.inputs.isEmpty ? nil : try LocalModelRegistry.encode(registration.inputs)),
+            (metrics, try RegistryColumns.json(registration.metrics)),
+            (inputs, registration.inputs.isEmpty ? nil : try RegistryColumns.json(registration.inputs)),
             (scanVerdict, registration.scanVerdict), (scanReportDigest, registration.scanReportDigest),
         ]
         return pairs.compactMap { key, value in value.map { MLflowMessages.Tag(key: key, value: $0) } }

@@ -163,10 +163,10 @@ extension PostgresModelRegistry {
         let number = try reader.int(1, "version")
         let key = "version \(number) of model '\(name)'"
         let metrics: [String: Double]
-        let lineage: PostgresLineageColumn
+        let lineage: RegistryColumns.Lineage
         do {
             metrics = try JSONDecoder().decode([String: Double].self, from: Data(try reader.value(6, "metrics_json", as: String.self).utf8))
-            lineage = try JSONDecoder().decode(PostgresLineageColumn.self, from: Data(try reader.value(13, "lineage_json", as: String.self).utf8))
+            lineage = try JSONDecoder().decode(RegistryColumns.Lineage.self, from: Data(try reader.value(13, "lineage_json", as: String.self).utf8))
         } catch let error as RunStoreError {
             throw error
         } catch {
@@ -185,31 +185,5 @@ extension PostgresModelRegistry {
                                    user: try reader.value(11, "user")),
             createdAt: try reader.date(12, "created_at"),
             aliases: aliases.filter { $0.value == number }.keys.sorted())
-    }
-
-    /// JSON with sorted keys, as the columns hold it (the SQLite registry's format).
-    static func encode<T: Encodable>(_ value: T) throws(RegistryError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
-        } catch {
-            throw RegistryError(.invalidName, "cannot encode a registration: \(error)",
-                                remedy: "metrics must be finite numbers")
-        }
-    }
-}
-
-/// `model_version.lineage_json`, as `LocalModelRegistry` writes it: what the lineage
-/// needs beyond the version's columns.
-struct PostgresLineageColumn: Codable {
-    var inputs: [String: String]
-    var scanVerdict: String?
-    var scanReportDigest: String?
-
-    init(_ registration: Registration) {
-        inputs = registration.inputs
-        scanVerdict = registration.scanVerdict
-        scanReportDigest = registration.scanReportDigest
     }
 }

@@ -67,8 +67,8 @@ public final class PostgresModelRegistry: ModelRegistry {
         try ModelNames.checkModel(registration.name)
         try ModelNames.checkDigest(registration.packageDigest)
         let time = now()
-        let metricsJSON = try Self.encode(registration.metrics)
-        let lineageJSON = try Self.encode(PostgresLineageColumn(registration))
+        let metricsJSON = try RegistryColumns.json(registration.metrics)
+        let lineageJSON = try RegistryColumns.json(RegistryColumns.Lineage(registration))
         let name = registration.name
         return try await write("register model '\(name)'", name: name) { connection in
             let existing = try await self.rows("""
