@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Deployment
 
@@ -23,8 +24,10 @@ struct SmokeTesterServingTests {
             #"{"path": "/v2/health/ready", "expect": {"ready": true}}"#,
         ], in: app.folder)
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: app.port), token: nil)
-        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 40, count: 40, concurrency: 4, timeout: .seconds(90)),
-                                          thresholds: SmokeThresholds(p99: .seconds(60), maxErrorRate: 0))
+        let report = try await onOwnExecutor {
+            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 40, count: 40, concurrency: 4, timeout: .seconds(90)),
+                                 thresholds: SmokeThresholds(p99: .seconds(60), maxErrorRate: 0))
+        }
         #expect(report.passed, "\(report.summary)")
         #expect(report.requestsSent == 40 && report.responses == 40 && report.errors == 0)
         #expect(report.failedExpectations.isEmpty && report.breaches.isEmpty)
@@ -137,8 +140,10 @@ struct SmokeTesterTimingTests {
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
         // One connection: a closed loop (send, wait, send) would see one slow request of
         // 250, and its p99 and p90 would be a few milliseconds.
-        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 250, concurrency: 1, timeout: .seconds(90)),
-                                          thresholds: SmokeThresholds(p99: .milliseconds(500)))
+        let report = try await onOwnExecutor {
+            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 250, concurrency: 1, timeout: .seconds(90)),
+                                 thresholds: SmokeThresholds(p99: .milliseconds(500)))
+        }
         let latency = report.latencyMilliseconds
         // About 50 requests fall due during the stall, waiting from 1000 ms down to 0: the
         // top tenth of all requests waited at least half of it.
