@@ -12,11 +12,7 @@ extension PostgresRunStore {
     /// lives as long as it, so it is never marked interrupted for want of a heartbeat.
     public func joinRun(_ run: RunRecord, key: String, stages: [StageRecord]) async throws(RunStoreError) -> Int64 {
         let operation = "record run '\(key)' of pipeline '\(run.pipeline)'"
-        var seen = Set<String>()
-        for stage in stages where !seen.insert(stage.name).inserted {
-            throw RunStoreError(code: .invalidRecord, operation: operation, path: location.redacted,
-                                reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
-        }
+        try stages.checkDistinctNames(operation: operation, path: location.redacted)
         // Twice at most: the second look-up finds the run of the task that won the race.
         for _ in 0..<2 {
             if let id = try await access(operation, transaction: true, { connection in

@@ -9,11 +9,7 @@ extension PostgresRunStore {
     /// starts its heartbeat here; ``finishRun(id:status:finishedAt:)`` stops it.
     public func createRun(_ run: RunRecord, stages: [StageRecord]) async throws(RunStoreError) -> Int64 {
         let operation = "record a run of pipeline '\(run.pipeline)'"
-        var seen = Set<String>()
-        for stage in stages where !seen.insert(stage.name).inserted {
-            throw RunStoreError(code: .invalidRecord, operation: operation, path: location.redacted,
-                                reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
-        }
+        try stages.checkDistinctNames(operation: operation, path: location.redacted)
         let id: Int64
         do {
             id = try await access(operation, transaction: true) { connection in

@@ -51,11 +51,7 @@ public final class InMemoryRunStore: RunStore, CacheIndex {
 
     public func createRun(_ run: RunRecord, stages: [StageRecord]) throws(RunStoreError) -> Int64 {
         try write("record a run of pipeline '\(run.pipeline)'") { (s: inout State) throws(RunStoreError) -> Int64 in
-            var seen = Set<String>()
-            for stage in stages where !seen.insert(stage.name).inserted {
-                throw RunStoreError(code: .invalidRecord, operation: "record a run", path: nil,
-                                    reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
-            }
+            try stages.checkDistinctNames(operation: "record a run", path: nil)
             if let parent = run.parentRun, s.runs[parent] == nil {
                 throw RunStoreError(code: .notFound, operation: "record a run", path: nil,
                                     reason: "its parent run #\(parent) does not exist", remedy: "re-run a run that exists")

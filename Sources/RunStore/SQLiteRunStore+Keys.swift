@@ -8,12 +8,7 @@ extension SQLiteRunStore {
     /// tasks that join at once find one run. A run that exists gets those of `stages` it
     /// lacks, `pending`; the others are left as the tasks that recorded them made them.
     public func joinRun(_ run: RunRecord, key: String, stages: [StageRecord]) throws(RunStoreError) -> Int64 {
-        var seen = Set<String>()
-        for stage in stages where !seen.insert(stage.name).inserted {
-            throw RunStoreError(
-                code: .invalidRecord, operation: "record run '\(key)' of pipeline '\(run.pipeline)'", path: path,
-                reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
-        }
+        try stages.checkDistinctNames(operation: "record run '\(key)' of pipeline '\(run.pipeline)'", path: path)
         do {
             return try write("record run '\(key)' of pipeline '\(run.pipeline)'") { db in
                 if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT run_id FROM run_key WHERE key = ?"),

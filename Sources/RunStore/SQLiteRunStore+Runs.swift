@@ -7,12 +7,7 @@ extension SQLiteRunStore {
     /// Throws ``RunStoreError/Code/invalidRecord`` for a stage given twice, and
     /// ``RunStoreError/Code/notFound`` for a `parentRun` that does not exist.
     public func createRun(_ run: RunRecord, stages: [StageRecord]) throws(RunStoreError) -> Int64 {
-        var seen = Set<String>()
-        for stage in stages where !seen.insert(stage.name).inserted {
-            throw RunStoreError(
-                code: .invalidRecord, operation: "record a run of pipeline '\(run.pipeline)'", path: path,
-                reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
-        }
+        try stages.checkDistinctNames(operation: "record a run of pipeline '\(run.pipeline)'", path: path)
         do {
             return try write("record a run of pipeline '\(run.pipeline)'") { db in
                 try Self.insert(run, stages: stages, into: db)

@@ -95,3 +95,15 @@ public struct StageRecord: Sendable, Codable, Hashable {
         self.host = host
     }
 }
+
+extension Array where Element == StageRecord {
+    /// Throws ``RunStoreError/Code/invalidRecord`` naming the first stage given twice: what
+    /// every store checks before it records a run's stages.
+    public func checkDistinctNames(operation: String, path: String?) throws(RunStoreError) {
+        var seen = Set<String>()
+        for stage in self where !seen.insert(stage.name).inserted {
+            throw RunStoreError(code: .invalidRecord, operation: operation, path: path,
+                                reason: "stage '\(stage.name)' is given twice", remedy: "give each stage of a run once")
+        }
+    }
+}
