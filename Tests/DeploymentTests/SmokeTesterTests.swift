@@ -48,8 +48,10 @@ struct SmokeTesterServingTests {
             #"{"body": \#(inferBody), "expect": {"outputs.label.data": [0, 1]}}"#,
         ], in: app.folder)
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: app.port), token: nil)
-        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 10, concurrency: 2),
-                                          thresholds: .none)
+        let report = try await onOwnExecutor {
+            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 10, concurrency: 2, timeout: .seconds(90)),
+                                 thresholds: .none)
+        }
         #expect(!report.passed)
         #expect(report.errors == 0 && report.breaches.isEmpty)
         let failure = try #require(report.failedExpectations.first)
@@ -69,10 +71,11 @@ struct SmokeTesterServingTests {
         defer { app.stop() }
         let requests = try requests([#"{"body": \#(inferBody), "expect": {"outputs.label.data": [0, 2]}}"#], in: app.folder)
         let endpoint = ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: app.port)
-        let schedule = try SmokeSchedule(rate: 20, count: 4, concurrency: 2)
+        let schedule = try SmokeSchedule(rate: 20, count: 4, concurrency: 2, timeout: .seconds(90))
 
-        let refused = try await SmokeTester(endpoint: endpoint, token: nil)
-            .run(requests: requests, schedule: schedule, thresholds: .none)
+        let refused = try await onOwnExecutor {
+            try await SmokeTester(endpoint: endpoint, token: nil).run(requests: requests, schedule: schedule, thresholds: .none)
+        }
         #expect(!refused.passed)
         let failure = try #require(refused.failedExpectations.first)
         #expect(failure.field == nil && failure.expected == "200" && failure.actual == .number(401) && failure.count == 4)
@@ -81,7 +84,7 @@ struct SmokeTesterServingTests {
 
         let jwt = try await app.token(key: key)
         let tester = SmokeTester(endpoint: endpoint, token: jwt)
-        let report = try await tester.run(requests: requests, schedule: schedule, thresholds: .none)
+        let report = try await onOwnExecutor { try await tester.run(requests: requests, schedule: schedule, thresholds: .none) }
         #expect(report.passed, "\(report.summary)")
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         #expect(!json.contains(jwt) && !report.summary.contains(jwt))
@@ -159,13 +162,18 @@ struct SmokeTesterTimingTests {
     func refused() async throws {
         let port = try smokeFreePort()
         let requests = [SmokeRequest(file: "r.jsonl", line: 3, method: "GET", path: "/v2/health/ready", body: nil)]
-        let report = try await SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
-            .run(requests: requests, schedule: SmokeSchedule(rate: 100, count: 5, concurrency: 2), thresholds: .none)
+        let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
+        // The timeout runs from each request's due time: it is long enough that a busy test
+        // process cannot turn a refusal into a timeout.
+        let report = try await onOwnExecutor {
+            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 100, count: 5, concurrency: 2, timeout: .seconds(45)),
+                                 thresholds: .none)
+        }
         #expect(!report.passed)
         #expect(report.errors == 5 && report.errorRate == 1 && report.responses == 0)
         #expect(report.breaches.map(\.metric) == ["errorRate", "responses"])
         let sample = try #require(report.errorSamples.first)
-        #expect(sample.request == "r.jsonl:3" && sample.count == 5)
+        #expect(sample.request == "r.jsonl:3" && sample.count == 5, "\(report.summary)")
         #expect(sample.message == "connection refused by http://127.0.0.1:\(port): is the service running?", "\(sample.message)")
     }
 
