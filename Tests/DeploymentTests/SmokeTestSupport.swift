@@ -47,23 +47,10 @@ final class SmokeProcess: Sendable {
 
     init(_ arguments: [String], environment: [String: String] = [:], log: String) throws {
         self.log = log
-        let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        defer { close(fd) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, fd, 2)
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MLPIPE_") }
         merged.merge(environment) { _, new in new }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let code = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
-        guard code == 0 else { throw SmokeTestError(description: "cannot start \(arguments[0]): errno \(code)") }
-        self.pid = pid
+        // Through env, which finds the program on PATH and becomes it (same pid).
+        pid = try TestServers.spawn("/usr/bin/env", arguments, environment: merged, log: log)
     }
 
     /// The exit status if the child has ended (it is reaped then), else nil.

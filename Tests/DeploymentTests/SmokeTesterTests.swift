@@ -24,10 +24,8 @@ struct SmokeTesterServingTests {
             #"{"path": "/v2/health/ready", "expect": {"ready": true}}"#,
         ], in: app.folder)
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: app.port), token: nil)
-        let report = try await onOwnExecutor {
-            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 40, count: 40, concurrency: 4, timeout: .seconds(90)),
-                                 thresholds: SmokeThresholds(p99: .seconds(60), maxErrorRate: 0))
-        }
+        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 40, count: 40, concurrency: 4, timeout: .seconds(90)),
+                                          thresholds: SmokeThresholds(p99: .seconds(60), maxErrorRate: 0))
         #expect(report.passed, "\(report.summary)")
         #expect(report.requestsSent == 40 && report.responses == 40 && report.errors == 0)
         #expect(report.failedExpectations.isEmpty && report.breaches.isEmpty)
@@ -48,10 +46,8 @@ struct SmokeTesterServingTests {
             #"{"body": \#(inferBody), "expect": {"outputs.label.data": [0, 1]}}"#,
         ], in: app.folder)
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: app.port), token: nil)
-        let report = try await onOwnExecutor {
-            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 10, concurrency: 2, timeout: .seconds(90)),
-                                 thresholds: .none)
-        }
+        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 10, concurrency: 2, timeout: .seconds(90)),
+                                          thresholds: .none)
         #expect(!report.passed)
         #expect(report.errors == 0 && report.breaches.isEmpty)
         let failure = try #require(report.failedExpectations.first)
@@ -73,9 +69,7 @@ struct SmokeTesterServingTests {
         let endpoint = ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: app.port)
         let schedule = try SmokeSchedule(rate: 20, count: 4, concurrency: 2, timeout: .seconds(90))
 
-        let refused = try await onOwnExecutor {
-            try await SmokeTester(endpoint: endpoint, token: nil).run(requests: requests, schedule: schedule, thresholds: .none)
-        }
+        let refused = try await SmokeTester(endpoint: endpoint, token: nil).run(requests: requests, schedule: schedule, thresholds: .none)
         #expect(!refused.passed)
         let failure = try #require(refused.failedExpectations.first)
         #expect(failure.field == nil && failure.expected == "200" && failure.actual == .number(401) && failure.count == 4)
@@ -84,7 +78,7 @@ struct SmokeTesterServingTests {
 
         let jwt = try await app.token(key: key)
         let tester = SmokeTester(endpoint: endpoint, token: jwt)
-        let report = try await onOwnExecutor { try await tester.run(requests: requests, schedule: schedule, thresholds: .none) }
+        let report = try await tester.run(requests: requests, schedule: schedule, thresholds: .none)
         #expect(report.passed, "\(report.summary)")
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         #expect(!json.contains(jwt) && !report.summary.contains(jwt))
@@ -143,10 +137,8 @@ struct SmokeTesterTimingTests {
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
         // One connection: a closed loop (send, wait, send) would see one slow request of
         // 250, and its p99 and p90 would be a few milliseconds.
-        let report = try await onOwnExecutor {
-            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 250, concurrency: 1, timeout: .seconds(90)),
-                                 thresholds: SmokeThresholds(p99: .milliseconds(500)))
-        }
+        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 250, concurrency: 1, timeout: .seconds(90)),
+                                          thresholds: SmokeThresholds(p99: .milliseconds(500)))
         let latency = report.latencyMilliseconds
         // About 50 requests fall due during the stall, waiting from 1000 ms down to 0: the
         // top tenth of all requests waited at least half of it.
@@ -157,6 +149,30 @@ struct SmokeTesterTimingTests {
         #expect(!report.passed && report.breaches.map(\.metric) == ["p99"], "\(report.summary)")
     }
 
+    @Test("a smoke test keeps its schedule while other work holds every thread of the shared pool",
+          .timeLimit(.minutes(2)))
+    func ownThreads() async throws {
+        let folder = try SmokeFolder()
+        let script = try folder.write("quick.py", Self.stallServer)
+        let server = try SmokeProcess(["python3", script, folder.path, "0", "0"], log: folder.path + "/quick.log")
+        defer { server.stop() }
+        try await smokeWait("the listener's port", deadline: 30) { !folder.read("port.txt").isEmpty }
+        let port = try #require(Int(folder.read("port.txt")))
+        let requests = [SmokeRequest(file: "quick.jsonl", line: 1, method: "GET", path: "/", body: nil,
+                                     expectations: [SmokeExpectation(field: "ok", expected: .bool(true))])]
+        let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
+        // One blocking task more than the pool has threads, for 3 s: a schedule on the pool
+        // would send nothing until they end, and report 3 s of latency it never saw.
+        let blockers = (0...ProcessInfo.processInfo.activeProcessorCount).map { _ in
+            Task.detached { usleep(3_000_000) }
+        }
+        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 50, concurrency: 2, timeout: .seconds(90)),
+                                          thresholds: SmokeThresholds(p99: .milliseconds(1000)))
+        for blocker in blockers { await blocker.value }
+        #expect(report.passed && report.responses == 50, "\(report.summary)")
+        #expect(report.latencyMilliseconds.max < 1000, "\(report.summary)")
+    }
+
     @Test("nothing listening: every request is an error, the error rate breaches even without a limit, and the message says so",
           .timeLimit(.minutes(1)))
     func refused() async throws {
@@ -165,10 +181,8 @@ struct SmokeTesterTimingTests {
         let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
         // The timeout runs from each request's due time: it is long enough that a busy test
         // process cannot turn a refusal into a timeout.
-        let report = try await onOwnExecutor {
-            try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 100, count: 5, concurrency: 2, timeout: .seconds(45)),
-                                 thresholds: .none)
-        }
+        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 100, count: 5, concurrency: 2, timeout: .seconds(45)),
+                                          thresholds: .none)
         #expect(!report.passed)
         #expect(report.errors == 5 && report.errorRate == 1 && report.responses == 0)
         #expect(report.breaches.map(\.metric) == ["errorRate", "responses"])

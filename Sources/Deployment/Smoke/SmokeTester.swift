@@ -34,6 +34,7 @@ public struct SmokeTester: Sendable, CustomStringConvertible, CustomReflectable 
     /// Runs the test: sends `requests` in turn on `schedule`, and returns the report
     /// checked against `thresholds`. A failed test is a report with `passed` false; this
     /// throws only when the test cannot run (no requests) or is cancelled.
+    /// The schedule and its requests run on a ``SmokeExecutor``, not the shared pool.
     public func run(requests: [SmokeRequest], schedule: SmokeSchedule,
                     thresholds: SmokeThresholds) async throws -> SmokeReport {
         guard !requests.isEmpty else { throw SmokeError.noRequests(path: "the list given to SmokeTester.run") }
@@ -50,7 +51,9 @@ public struct SmokeTester: Sendable, CustomStringConvertible, CustomReflectable 
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let report: SmokeReport
         do {
-            report = try await drive(client, requests: requests, schedule: schedule, thresholds: thresholds)
+            report = try await withTaskExecutorPreference(SmokeExecutor.shared) {
+                try await drive(client, requests: requests, schedule: schedule, thresholds: thresholds)
+            }
         } catch {
             // The run's own error is the one to report; a failed shutdown adds nothing to it.
             try? await client.shutdown()
