@@ -91,6 +91,7 @@ public enum HistoryJSON {
             "cachedFrom": int(stage.cachedFrom),
             "exitCode": int32(stage.exitCode),
             "attempts": .int(stage.attempts),
+            "host": string(stage.host),
             "startedAt": date(stage.startedAt),
             "finishedAt": date(stage.finishedAt),
             "reason": string(stage.reason),

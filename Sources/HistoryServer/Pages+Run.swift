@@ -64,6 +64,8 @@ extension Pages {
         var out = "<section class=\"stage\" id=\"stage-\(HTML.escape(HTML.percent(stage.name)))\">"
         out += "<h2>\(HTML.escape(stage.name)) \(HTML.status(stage.status.rawValue))</h2><dl>"
         out += "<dt>kind</dt><dd>\(HTML.escape(stage.kind))</dd>"
+        // A stage played on another machine (a pod of an exported workflow) says where.
+        if let host = stage.host, host != run.host { out += "<dt>host</dt><dd>\(HTML.escape(host))</dd>" }
         if let from = stage.cachedFrom, from != id { out += "<dt>cached from</dt><dd>\(HTML.runLink(from))</dd>" }
         out += "<dt>attempts</dt><dd>\(stage.attempts)</dd>"
         if let start = stage.startedAt, let end = stage.finishedAt, stage.status != .cached {

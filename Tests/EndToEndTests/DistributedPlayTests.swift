@@ -233,6 +233,11 @@ struct DistributedPlayTests {
             #expect(shown.lines.contains { $0.hasPrefix("  \(stage) ") && $0.contains(" succeeded ") && $0.contains(" on pod-\(stage)") },
                     "\(stage) succeeded on its own host: \(shown.stdout)")
         }
+        let json = try origin.mlpipe("runs", "show", id, "--json", env: env)
+        let stages = try #require((try json.json() as? [String: Any])?["stages"] as? [[String: Any]], "\(json)")
+        #expect(Dictionary(uniqueKeysWithValues: stages.compactMap { stage in
+            (stage["name"] as? String).map { ($0, stage["host"] as? String ?? "none") }
+        }) == Dictionary(uniqueKeysWithValues: Self.stages.map { ($0, "pod-\($0)") }), "\(json.stdout)")
     }
 
     @Test("two submissions of the same workflow racing on one commit compute each stage once between them")

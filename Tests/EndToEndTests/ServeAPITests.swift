@@ -18,6 +18,25 @@ struct ServeAPITests {
         #expect(missing.body == "{\"error\":\"no run #9; `mlpipe runs` lists the recorded runs\"}\n", "\(missing)")
     }
 
+    @Test("a stage recorded by another machine into the same run names its host on the run's page and in the API")
+    func stageHosts() throws {
+        let repo = try basicRepo()
+        for (stage, host) in [("prepare", "runner-a"), ("train", "runner-b")] {
+            let played = try repo.mlpipe("run", "--only", stage, env: ["MLPIPE_RUN_KEY": "played-1", "MLPIPE_HOST": host])
+            #expect(played.status == 0, "\(played)")
+        }
+        let server = try ServeProcess(repo)
+        defer { _ = try? server.stop() }
+        let page = try server.get("/runs/1")
+        #expect(page.contains("<dt>host</dt><dd>runner-b</dd>"), "train ran on runner-b: \(page)")
+        #expect(!page.contains("<dt>host</dt><dd>runner-a</dd>"), "prepare ran on the run's own host, which the page names once")
+        let details = try #require(try JSONSerialization.jsonObject(with: Data(server.get("/api/v1/runs/1").utf8)) as? [String: Any])
+        let stages = try #require(details["stages"] as? [[String: Any]])
+        let hosts = Dictionary(uniqueKeysWithValues: stages.map { ($0["name"] as? String ?? "", $0["host"] as? String ?? "none") })
+        #expect(details["host"] as? String == "runner-a" && hosts["prepare"] == "runner-a" && hosts["train"] == "runner-b",
+                "\(details)")
+    }
+
     @Test("the runs list pages by cursor, 50 a page unless asked, and filters by pipeline, status, branch and commit")
     func pagingAndFilters() throws {
         let repo = try servedHistory()
