@@ -95,6 +95,7 @@ public struct FileKeyLocks: KeyLocks {
 /// Key locks within this process: what the engine's unit tests use.
 public final class InMemoryKeyLocks: KeyLocks {
     private let held = Mutex(Set<String>())
+    private let taken = Mutex([String]())
 
     public init() {}
 
@@ -102,6 +103,7 @@ public final class InMemoryKeyLocks: KeyLocks {
         while !held.withLock({ $0.insert(key).inserted }) {
             try await Task.sleep(nanoseconds: 1_000_000)
         }
+        taken.withLock { $0.append(key) }
         return KeyLease { [self] in _ = held.withLock { $0.remove(key) } }
     }
 
@@ -109,4 +111,7 @@ public final class InMemoryKeyLocks: KeyLocks {
 
     /// Whether `key` is held now.
     public func isHeld(_ key: String) -> Bool { held.withLock { $0.contains(key) } }
+
+    /// Every key acquired so far, in order, once per acquisition.
+    public var acquired: [String] { taken.withLock { $0 } }
 }

@@ -15,8 +15,9 @@ extension StageExecution {
         case runs(String)
     }
 
-    /// Looks the key up and, on a hit, puts its outputs into this run's folder.
-    func takeCached(kind: any StageKind, key: StageKey, record: inout StageRecord) async -> CacheOutcome {
+    /// Looks the key up and, on a hit, puts its outputs into this run's folder. After a
+    /// local miss the remote cache is asked too, unless `askRemote` is false.
+    func takeCached(kind: any StageKind, key: StageKey, record: inout StageRecord, askRemote: Bool = true) async -> CacheOutcome {
         let found: StageCache.LookUp
         do {
             found = try await cache.lookUp(key.text)
@@ -27,6 +28,7 @@ extension StageExecution {
         var origin: String?
         switch found {
         case .miss, .incomplete:
+            guard askRemote else { return .runs("no local result") }
             // After a local miss, the remote cache (if any) is asked before computing.
             switch await remoteHit(key: key, record: &record) {
             case .hit(let value, let remote):

@@ -43,6 +43,21 @@ struct StageExecution: Sendable {
         let cacheable = isCacheable(kind)
         let forced = context.forced.contains(stage.name)
 
+        // A local hit is taken without the key's lock: a saved entry never changes and
+        // names only stored objects, and the lock is there so that two runners never
+        // compute one key at once. With a PostgreSQL store each lock is a connection,
+        // which a fully cached run of many stages would otherwise open once per stage.
+        // Anything else (a miss, a result that cannot be restored) asks again under it.
+        // A kind whose results live outside (an image, a version) is checked once, under it.
+        if cacheable && !forced && !kind.cachedResultsLiveOutside {
+            var probe = record
+            switch await takeCached(kind: kind, key: key, record: &probe, askRemote: false) {
+            case .taken(let result): return result
+            case .failed(let result): return result
+            case .runs: break
+            }
+        }
+
         var lease: KeyLease?
         if cacheable {
             do {

@@ -32,6 +32,18 @@ struct StageCacheTests {
         #expect(try String(contentsOfFile: output.path, encoding: .utf8) == "train train 1\n")
     }
 
+    @Test("a stage that computes holds its key's lock; a run taken wholly from the local cache takes no lock")
+    func hitsTakeNoLock() async throws {
+        let fixture = try EngineFixture()
+        let pipeline = try fixture.pipeline(Self.twoStages)
+        let first = try await fixture.run(pipeline)
+        let keys = fixture.store.stages(runID: first.id).compactMap(\.cacheKey)
+        #expect(fixture.locks.acquired.sorted() == keys.sorted() && keys.count == 2)
+        let second = try await fixture.run(pipeline)
+        #expect(second.summaries.statuses == ["train": .cached, "report": .cached])
+        #expect(fixture.locks.acquired.count == 2, "no lock for the hits: \(fixture.locks.acquired)")
+    }
+
     @Test("a hit records the entry's use when the last recorded use is older than the touch interval, not at every run")
     func hitsTouchSparingly() async throws {
         let fixture = try EngineFixture()
@@ -40,9 +52,10 @@ struct StageCacheTests {
         let key = try #require(fixture.store.cacheEntries().first { $0.stage == "train" }?.key)
         let longAgo = Date().addingTimeInterval(-StageCache.touchInterval - 60)
         try fixture.store.touchCacheEntry(key: key, at: longAgo)
+        let before = Date()
         _ = try await fixture.run(pipeline)
         let touched = try #require(try fixture.store.cacheEntry(key: key)?.lastUsedAt)
-        #expect(Date().timeIntervalSince(touched) < 60, "an old use is brought up to date")
+        #expect(touched >= before, "an old use is brought up to date")
         let recently = Date().addingTimeInterval(-5)
         try fixture.store.touchCacheEntry(key: key, at: recently)
         _ = try await fixture.run(pipeline)
