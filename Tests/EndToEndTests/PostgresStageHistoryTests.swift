@@ -46,4 +46,26 @@ struct PostgresStageHistoryTests {
         let endpoint = try #require(results["endpoint"] as? String, "\(shown)")
         #expect(try fixture.infer(endpoint) == [10, 10, 10])
     }
+
+    @Test("`models --store URL` reads the registry on PostgreSQL, as MLPIPE_STORE does, and never prints the password")
+    func modelsStoreOption() throws {
+        let server = try PostgresServer()
+        let database = try server.createDatabase()
+        let repo = try registryRepo()
+        let run = try repo.mlpipe("run", env: environment(server, database))
+        #expect(run.status == 0, "\(run)")
+
+        let listed = try repo.mlpipe("models", "list", "--json", "--store", server.url(database))
+        let models = try #require(try listed.json() as? [[String: Any]], "\(listed)")
+        #expect(models.first?["name"] as? String == "iris" && models.first?["latestVersion"] as? Int == 1, "\(listed)")
+        let shown = try repo.mlpipe("models", "show", "iris@staging", "--store", server.url(database))
+        #expect(shown.status == 0 && shown.lines.first == "iris@1  aliases: staging", "\(shown)")
+        for result in [listed, shown] {
+            #expect(!result.stdout.contains(PostgresServer.password) && !result.stderr.contains(PostgresServer.password))
+        }
+        // Without the option, the workspace's own file, which holds no model.
+        let local = try repo.mlpipe("models", "list", "--json")
+        let none = try local.json() as? [Any]
+        #expect(local.status == 0 && none?.isEmpty == true, "\(local)")
+    }
 }
