@@ -77,6 +77,7 @@ extension StageExecution {
         stageContext.commit = context.head.commit
         stageContext.branch = context.head.branch
         stageContext.commitTime = context.head.commitTime
+        stageContext.runStore = context.runStore
         return stageContext
     }
 }

@@ -1,4 +1,5 @@
 import PipelineSpec
+import RunStore
 
 /// A kind of stage: what `kind:` names in a pipeline file.
 ///
@@ -138,6 +139,13 @@ public struct StageContext: Sendable {
     /// The commit's time in seconds since 1970 (0 without git): what reproducible outputs
     /// carry instead of the clock's time. `SOURCE_DATE_EPOCH`, when set, is not read here.
     public var commitTime: Int64 = 0
+    /// The run history this run is recorded in: the engine's own store (the workspace's
+    /// SQLite file, a PostgreSQL server named by `MLPIPE_STORE`/`--store`, or memory), for
+    /// a kind that reads what this run or an earlier one recorded (a register stage's
+    /// lineage inputs, a deploy's package folder). A kind must read the history here,
+    /// never by opening a store of its own, which may not be the one the run is in. Nil
+    /// in a context a test made without one: a kind that needs the history then says so.
+    public var runStore: (any RunStore)?
 
     /// Creates a context from its parts.
     public init(runID: Int64, pipelineName: String, stageName: String, repositoryRoot: String,

@@ -48,7 +48,7 @@ public struct DeployKind: StageKind {
         context.log.line("deploy: \(settings.model) is \(version.name)@\(version.version) in the "
                          + "\(DeployRegistry.name(of: registry.location)) (package \(version.packageDigest)"
                          + (version.imageDigest.map { ", image \($0)" } ?? "") + ")")
-        let package = try DeployPackage.locate(settings.package, for: version, in: registry.location, context: context)
+        let package = try await DeployPackage.locate(settings.package, for: version, in: registry.location, context: context)
         let template = RegisterKind.absolute(settings.template, in: context)
         let python = try await runtime(for: package, template: template, context: context)
         var aliasWas: Int?

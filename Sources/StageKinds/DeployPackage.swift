@@ -19,10 +19,11 @@ struct DeployPackage {
     }
 
     /// The folder `given` (relative to the repository unless absolute), or else the
-    /// output of the version's run that holds its package; either must have the version's
+    /// output of the version's run that holds its package, as the store this run is
+    /// recorded in (`StageContext.runStore`) has it; either must have the version's
     /// digest. `registry` (a `ModelRegistry.location`) is named in the errors.
     static func locate(_ given: String?, for version: ModelVersion, in registry: String = "local",
-                       context: StageContext) throws -> DeployPackage {
+                       context: StageContext) async throws -> DeployPackage {
         let reference = "\(version.name)@\(version.version)"
         guard !version.packageDigest.isEmpty else {
             // An MLflow version registered by something else than mlpipe has no package tag.
@@ -44,9 +45,13 @@ struct DeployPackage {
             throw StageFailure("deploy: \(reference) was registered outside a run, so its package cannot be found; "
                                + "give its folder as `package:`")
         }
+        guard let store = context.runStore else {
+            throw StageFailure("deploy: cannot read the outputs of run #\(runID), which registered \(reference): this "
+                               + "stage runs without a run history; give the package's folder as `package:`")
+        }
         let outputs: [OutputRecord]
         do {
-            outputs = try SQLiteRunStore(path: context.workspace + "/mlpipe.db").outputs(runID: runID)
+            outputs = try await store.outputs(runID: runID)
         } catch {
             throw StageFailure("deploy: cannot read the outputs of run #\(runID), which registered \(reference): \(error)")
         }

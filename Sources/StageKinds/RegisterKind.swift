@@ -55,10 +55,11 @@ public struct RegisterKind: StageKind {
     /// Registers the package and moves the aliases; see the type's documentation.
     public func run(_ context: StageContext, settings: RegisterSettings) async throws -> StageResult {
         let package = try RegisterPackage(at: Self.absolute(settings.package, in: context))
+        let inputs = await Self.inputs(context)
         let registration = Registration(
             name: settings.name, packageDigest: package.digest, imageDigest: settings.image?.digest,
             image: settings.image?.reference, metrics: try Self.metrics(settings.metrics, context: context),
-            pipeline: context.pipelineName, stage: context.stageName, inputs: Self.inputs(context),
+            pipeline: context.pipelineName, stage: context.stageName, inputs: inputs,
             scanVerdict: package.scanVerdict, scanReportDigest: package.scanReportDigest,
             provenance: Self.provenance(context, fallbackCommit: package.commit),
             mlflowRunID: settings.mlflowRunID, runLink: settings.runLink)
@@ -131,13 +132,19 @@ public struct RegisterKind: StageKind {
 
     /// Each input path and its git object id, as the run's stages recorded them in their
     /// cache keys (a stage without inputs stands for the commit's whole tree, `""`, which
-    /// is left out when any stage names inputs). Empty, with a note in the log, when the
-    /// run history cannot be read: the lineage then says the inputs are not known.
-    static func inputs(_ context: StageContext) -> [String: String] {
+    /// is left out when any stage names inputs), read from the store the run is recorded
+    /// in (`StageContext.runStore`): the workspace's file, or the PostgreSQL server of
+    /// `MLPIPE_STORE`. Empty, with a note in the log, when the run history cannot be read:
+    /// the lineage then says the inputs are not known.
+    static func inputs(_ context: StageContext) async -> [String: String] {
+        guard let store = context.runStore else {
+            context.log.line("note: this stage runs without a run history, so the lineage will say its inputs are "
+                             + "not known; run it in a pipeline (`mlpipe run`) to record them")
+            return [:]
+        }
         let stages: [StageRecord]
         do {
-            let store = try SQLiteRunStore(path: context.workspace + "/mlpipe.db")
-            stages = try store.stages(runID: context.runID)
+            stages = try await store.stages(runID: context.runID)
         } catch {
             context.log.line("note: cannot read the run's inputs for the lineage (\(error)); it will say they are not known")
             return [:]

@@ -9,7 +9,8 @@ import PostgresRunStore
 
 /// `mlpipe models list|show|alias|history|lineage`: the model registry.
 ///
-/// Works on the workspace's local registry, or with `--tracking-uri` on an MLflow tracking
+/// Works on the workspace's local registry (on the PostgreSQL server of `MLPIPE_STORE` or
+/// `--store` when they name one), or with `--tracking-uri` on an MLflow tracking
 /// server (token from `MLFLOW_TRACKING_TOKEN`), whose alias history mlpipe keeps in the
 /// workspace. A `RegistryError` is printed once, with a did-you-mean for an unknown name,
 /// and ends the command with 2 (usage: an unknown or invalid name) or 3 (environment).
@@ -119,6 +120,9 @@ struct RegistryOptions: ParsableArguments {
     var trackingURI: String?
 
     @OptionGroup var workspace: WorkspaceOptions
+    /// `--store URL`: the workspace's registry is where the run store is (on PostgreSQL when
+    /// the URL names a server), as with `MLPIPE_STORE`.
+    @OptionGroup var store: StoreOptions
 
     /// The user a move made by hand records: $USER, else $LOGNAME.
     static var user: String {

@@ -93,9 +93,10 @@ struct DeployRepo {
          "PATH": servingVenv + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
     }
 
-    /// `mlpipe run --param scale=SCALE`.
-    func run(scale: String) throws -> Outcome {
-        try repo.mlpipe(arguments: ["run", "--param", "scale=\(scale)"], env: environment, timeout: 180)
+    /// `mlpipe run --param scale=SCALE` and `arguments`, with `env` over `environment`.
+    func run(scale: String, _ arguments: [String] = [], env: [String: String] = [:]) throws -> Outcome {
+        try repo.mlpipe(arguments: ["run", "--param", "scale=\(scale)"] + arguments,
+                        env: environment.merging(env) { $1 }, timeout: 180)
     }
 
     /// `mlpipe deployments list --json`.

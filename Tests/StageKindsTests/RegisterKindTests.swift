@@ -102,6 +102,17 @@ struct RegisterKindTests {
         #expect(fixture.log.contains("alias staging -> iris@2 (was 1)"))
     }
 
+    @Test("without a run history, the version's inputs are not known and the log says why and what to do")
+    func noRunHistory() async throws {
+        let fixture = try RegisterFixture()
+        let with = try settings(["name": .string("iris"), "package": .string("pkg")])
+        _ = try await RegisterKind().run(try fixture.context(), settings: with)
+        let version = try await LocalModelRegistry(path: fixture.workspace + "/mlpipe.db").version(name: "iris", version: 1)
+        #expect(version?.inputs == [:])
+        #expect(fixture.log.contains("note: this stage runs without a run history, so the lineage will say its inputs "
+                                     + "are not known; run it in a pipeline (`mlpipe run`) to record them"), "\(fixture.log)")
+    }
+
     @Test("a missing package fails the stage, saying where and what to give")
     func missingPackage() async throws {
         let fixture = try RegisterFixture()
