@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// `--store URL`: the run store of one command, for the commands that read or write the
-/// history (`run`, `rerun`, `runs …`, `logs`, `status`).
+/// history (`run`, `rerun`, `runs …`, `logs`, `status`) and the registry (`models …`).
 ///
 /// The engine reads its store from `MLPIPE_STORE` (see `Backends`), so the option sets
 /// that variable for this process; the URL (and a password in it) is never printed.
