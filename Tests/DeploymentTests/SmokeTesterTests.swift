@@ -122,22 +122,35 @@ struct SmokeTesterTimingTests {
         server.serve_forever()
         """
 
+    /// One GET of / that expects {"ok": true}.
+    private static let okRequests = [SmokeRequest(file: "ok.jsonl", line: 1, method: "GET", path: "/", body: nil,
+                                                  expectations: [SmokeExpectation(field: "ok", expected: .bool(true))])]
+
+    /// The listener of ``stallServer`` in `folder` (stalling at request `stallAt`, never
+    /// for 0), once it listens, and a tester of it.
+    private static func listener(in folder: SmokeFolder, stallAt: Int, stall: Double) async throws -> (SmokeProcess, SmokeTester) {
+        let script = try folder.write("listener.py", stallServer)
+        let server = try SmokeProcess(["python3", script, folder.path, "\(stallAt)", "\(stall)"], log: folder.path + "/listener.log")
+        do {
+            try await smokeWait("the listener's port", deadline: 30) { !folder.read("port.txt").isEmpty }
+            let port = try #require(Int(folder.read("port.txt")))
+            return (server, SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil))
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
     @Test("a 1 s stall at 50 requests/s shows in p90 and p99: each request is timed from its due time, not from when it could go out",
           .timeLimit(.minutes(2)))
     func stallShows() async throws {
         let folder = try SmokeFolder()
-        let script = try folder.write("stall.py", Self.stallServer)
         // Request 50 arrives about 1 s in; the run lasts 5 s, so the stall is a fifth of it.
-        let server = try SmokeProcess(["python3", script, folder.path, "50", "1.0"], log: folder.path + "/stall.log")
+        let (server, tester) = try await Self.listener(in: folder, stallAt: 50, stall: 1.0)
         defer { server.stop() }
-        try await smokeWait("the stalling listener's port", deadline: 30) { !folder.read("port.txt").isEmpty }
-        let port = try #require(Int(folder.read("port.txt")))
-        let requests = [SmokeRequest(file: "stall.jsonl", line: 1, method: "GET", path: "/", body: nil,
-                                     expectations: [SmokeExpectation(field: "ok", expected: .bool(true))])]
-        let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
         // One connection: a closed loop (send, wait, send) would see one slow request of
         // 250, and its p99 and p90 would be a few milliseconds.
-        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 250, concurrency: 1, timeout: .seconds(90)),
+        let report = try await tester.run(requests: Self.okRequests, schedule: SmokeSchedule(rate: 50, count: 250, concurrency: 1, timeout: .seconds(90)),
                                           thresholds: SmokeThresholds(p99: .milliseconds(500)))
         let latency = report.latencyMilliseconds
         // About 50 requests fall due during the stall, waiting from 1000 ms down to 0: the
@@ -153,20 +166,14 @@ struct SmokeTesterTimingTests {
           .timeLimit(.minutes(2)))
     func ownThreads() async throws {
         let folder = try SmokeFolder()
-        let script = try folder.write("quick.py", Self.stallServer)
-        let server = try SmokeProcess(["python3", script, folder.path, "0", "0"], log: folder.path + "/quick.log")
+        let (server, tester) = try await Self.listener(in: folder, stallAt: 0, stall: 0)
         defer { server.stop() }
-        try await smokeWait("the listener's port", deadline: 30) { !folder.read("port.txt").isEmpty }
-        let port = try #require(Int(folder.read("port.txt")))
-        let requests = [SmokeRequest(file: "quick.jsonl", line: 1, method: "GET", path: "/", body: nil,
-                                     expectations: [SmokeExpectation(field: "ok", expected: .bool(true))])]
-        let tester = SmokeTester(endpoint: ServiceEndpoint(scheme: "http", host: "127.0.0.1", port: port), token: nil)
         // One blocking task more than the pool has threads, for 3 s: a schedule on the pool
         // would send nothing until they end, and report 3 s of latency it never saw.
         let blockers = (0...ProcessInfo.processInfo.activeProcessorCount).map { _ in
             Task.detached { usleep(3_000_000) }
         }
-        let report = try await tester.run(requests: requests, schedule: SmokeSchedule(rate: 50, count: 50, concurrency: 2, timeout: .seconds(90)),
+        let report = try await tester.run(requests: Self.okRequests, schedule: SmokeSchedule(rate: 50, count: 50, concurrency: 2, timeout: .seconds(90)),
                                           thresholds: SmokeThresholds(p99: .milliseconds(1000)))
         for blocker in blockers { await blocker.value }
         #expect(report.passed && report.responses == 50, "\(report.summary)")

@@ -55,7 +55,7 @@ struct PostgresRegistryEndToEndTests {
     func twoClonesOneRegistry() throws {
         let server = try PostgresServer()
         let database = try server.createDatabase()
-        let env = ["MLPIPE_STORE": server.url(database, withPassword: false), "PGPASSWORD": PostgresServer.password]
+        let env = server.mlpipeEnvironment(database)
         let first = try TempRepo(files: ["scripts/package.py": packageScript,
                                          "pipelines/iris.yaml": registerPipeline(weights: "v1")])
         let second = try TempRepo()

@@ -7,16 +7,11 @@ import Testing
 /// the workspace's SQLite file holds none of it.
 @Suite("stages that read the run history, on a PostgreSQL store", .serialized)
 struct PostgresStageHistoryTests {
-    /// The password reaches mlpipe through PGPASSWORD, as a team's CI would pass it.
-    func environment(_ server: PostgresServer, _ database: String) -> [String: String] {
-        ["MLPIPE_STORE": server.url(database, withPassword: false), "PGPASSWORD": PostgresServer.password]
-    }
-
     @Test("a register stage records the inputs of its run in the lineage, as under SQLite")
     func lineageInputs() throws {
         let server = try PostgresServer()
         let database = try server.createDatabase()
-        let env = environment(server, database)
+        let env = server.mlpipeEnvironment(database)
         let repo = try registryRepo()
         let run = try repo.mlpipe("run", env: env)
         #expect(run.status == 0, "\(run)")
@@ -29,7 +24,7 @@ struct PostgresStageHistoryTests {
     func deployEarlierVersion() throws {
         let server = try PostgresServer()
         let database = try server.createDatabase()
-        let env = environment(server, database)
+        let env = server.mlpipeEnvironment(database)
         let fixture = try DeployRepo()
         defer { fixture.stopAll() }
         let first = try fixture.run(scale: "1", ["--only", "register"], env: env)
@@ -52,7 +47,7 @@ struct PostgresStageHistoryTests {
         let server = try PostgresServer()
         let database = try server.createDatabase()
         let repo = try registryRepo()
-        let run = try repo.mlpipe("run", env: environment(server, database))
+        let run = try repo.mlpipe("run", env: server.mlpipeEnvironment(database))
         #expect(run.status == 0, "\(run)")
 
         let listed = try repo.mlpipe("models", "list", "--json", "--store", server.url(database))

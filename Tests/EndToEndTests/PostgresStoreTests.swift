@@ -5,12 +5,16 @@ import Testing
 /// The history on a real PostgreSQL server through the built binary: `MLPIPE_STORE` (or
 /// `--store`) points every history command at it, and workspaces that share nothing else
 /// share the history.
+extension PostgresServer {
+    /// mlpipe's environment for `database`: the password reaches it through PGPASSWORD,
+    /// as a team's CI would pass it.
+    func mlpipeEnvironment(_ database: String) -> [String: String] {
+        ["MLPIPE_STORE": url(database, withPassword: false), "PGPASSWORD": PostgresServer.password]
+    }
+}
+
 @Suite("a shared run store on PostgreSQL")
 struct PostgresStoreTests {
-    /// The password reaches mlpipe through PGPASSWORD, as a team's CI would pass it.
-    func environment(_ server: PostgresServer, _ database: String) -> [String: String] {
-        ["MLPIPE_STORE": server.url(database, withPassword: false), "PGPASSWORD": PostgresServer.password]
-    }
 
     /// The runs the workspace's own SQLite file holds (0 when there is no file).
     func sqliteRuns(_ repo: TempRepo) throws -> Int {
@@ -26,7 +30,7 @@ struct PostgresStoreTests {
     func historyCommands() throws {
         let server = try PostgresServer()
         let database = try server.createDatabase()
-        let env = environment(server, database)
+        let env = server.mlpipeEnvironment(database)
         let repo = try basicRepo()
 
         let run = try repo.mlpipe("run", env: env)
@@ -68,7 +72,7 @@ struct PostgresStoreTests {
     func twoWorkspaces() throws {
         let server = try PostgresServer()
         let database = try server.createDatabase()
-        let env = environment(server, database)
+        let env = server.mlpipeEnvironment(database)
         let first = try basicRepo()
         let second = try TempRepo()
         try second.git("pull", "-q", first.root, "main")
@@ -105,7 +109,7 @@ struct PostgresStoreTests {
 
             """
         let repo = try TempRepo(files: ["pipelines/k.yaml": pipeline])
-        var env = environment(server, database)
+        var env = server.mlpipeEnvironment(database)
         env["MY_TOKEN"] = secret
         let run = try repo.mlpipe("run", env: env)
         #expect(run.status == 1, "\(run)")
