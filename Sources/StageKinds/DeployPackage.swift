@@ -55,12 +55,25 @@ struct DeployPackage {
         } catch {
             throw StageFailure("deploy: cannot read the outputs of run #\(runID), which registered \(reference): \(error)")
         }
+        var absent: [String] = []
         for output in outputs where output.kind == "tree" {
             let folder = output.path.hasPrefix("/") ? output.path : context.workspace + "/" + output.path
+            guard FileManager.default.fileExists(atPath: folder) else {
+                absent.append(output.path)
+                continue
+            }
             if let package = try read(folder), package.digest == version.packageDigest { return package.package }
         }
+        if !absent.isEmpty {
+            // A shared run store names folders of the workspace the run had, which may be
+            // another machine's.
+            throw StageFailure("deploy: run #\(runID), which registered \(reference), left its outputs in "
+                               + absent.sorted().joined(separator: ", ") + ", which this workspace does not have "
+                               + "(the run was made in another workspace, or its folder was pruned); run the stage that "
+                               + "makes the package here first (a cached run restores it), or give its folder as `package:`")
+        }
         throw StageFailure("deploy: the package of \(reference) (\(version.packageDigest)) is not among the outputs of "
-                           + "run #\(runID) that registered it (was the run pruned?); give its folder as `package:`")
+                           + "run #\(runID) that registered it; give its folder as `package:`")
     }
 
     /// The package in `folder` and its manifest's digest, or nil when it has no manifest.

@@ -32,6 +32,24 @@ struct DeployTests {
         #expect(try fixture.deployments().count == 1)
     }
 
+    @Test("a version whose registering run's package folder is gone from this workspace fails deploy with the folder and what to do")
+    func packageFolderGone() throws {
+        let fixture = try DeployRepo()
+        defer { fixture.stopAll() }
+        let first = try fixture.run(scale: "1", ["--only", "register"])
+        #expect(first.status == 0, "\(first)")
+        // As on a machine that shares the run store but not run #1's workspace.
+        try FileManager.default.removeItem(atPath: fixture.repo.path("workspace/runs/1"))
+        let second = try fixture.run(scale: "1")
+        #expect(second.status == 1, "\(second)")
+        let deploy = try #require(try fixture.repo.stages()["deploy"])
+        let error = try #require(deploy["error"] as? String, "\(deploy)")
+        #expect(error.contains("run #1, which registered scaler@1, left its outputs in ") && error.contains("/workspace/runs/1/package/package,"),
+                "\(error)")
+        #expect(error.contains("which this workspace does not have") && error.contains("give its folder as `package:`"), "\(error)")
+        #expect(try fixture.deployments().isEmpty)
+    }
+
     @Test("lint reports a deploy setting it cannot use at its line and column, with what to write instead")
     func lintsSettings() throws {
         let pipeline = deployPipeline().replacingOccurrences(of: "      promote: production\n",
