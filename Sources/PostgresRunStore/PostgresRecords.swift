@@ -95,6 +95,12 @@ enum PostgresRecords {
     /// The bound values of an upsert of `stage`, in `StageRecord.columns` order.
     static func bindings(_ stage: StageRecord) -> PostgresBindings {
         var b = PostgresBindings(capacity: 19)
+        append(stage, to: &b)
+        return b
+    }
+
+    /// Appends the 19 values of `stage`, in `StageRecord.columns` order, to `b`.
+    static func append(_ stage: StageRecord, to b: inout PostgresBindings) {
         b.append(stage.runID)
         b.append(stage.name)
         b.append(stage.kind)
@@ -114,7 +120,6 @@ enum PostgresRecords {
         b.append(stage.resultsJSON)
         b.append(stage.warningsJSON)
         b.append(stage.host)
-        return b
     }
 
     /// Inserts a stage or replaces every column of the one with the same key; an upsert,

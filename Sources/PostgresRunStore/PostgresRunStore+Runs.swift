@@ -20,6 +20,7 @@ extension PostgresRunStore {
                                 reason: "its parent run #\(run.parentRun ?? 0) does not exist",
                                 remedy: "re-run a run that `mlpipe runs` lists", cause: error.cause)
         }
+        unkeyedRuns.withLock { _ = $0.insert(id) }
         if run.status == .running { startHeartbeat(runID: id) }
         return id
     }
@@ -61,10 +62,21 @@ extension PostgresRunStore {
         if run.name != nil || run.note != nil {
             try await execute("INSERT INTO run_note (run_id, name, note) VALUES (\(id), \(run.name), \(run.note))", on: connection)
         }
-        for var stage in stages {
-            stage.runID = id
-            try await execute(PostgresQuery(unsafeSQL: PostgresRecords.upsertStageSQL, binds: PostgresRecords.bindings(stage)),
-                              on: connection)
+        // Many rows a statement: a round trip per 500 stages, not per stage (19 values
+        // each stay under the protocol's 65,535 parameters).
+        var start = stages.startIndex
+        while start < stages.endIndex {
+            let end = min(start + 500, stages.endIndex)
+            var b = PostgresBindings(capacity: 19 * (end - start))
+            var rows: [String] = []
+            for var stage in stages[start..<end] {
+                stage.runID = id
+                rows.append("(" + PostgresRecords.placeholders(19, from: 19 * rows.count + 1) + ")")
+                PostgresRecords.append(stage, to: &b)
+            }
+            try await execute(PostgresQuery(unsafeSQL: "INSERT INTO stage (\(StageRecord.columns)) VALUES "
+                                                + rows.joined(separator: ", "), binds: b), on: connection)
+            start = end
         }
         return id
     }

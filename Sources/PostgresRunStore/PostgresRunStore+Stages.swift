@@ -4,14 +4,30 @@ import RunStore
 
 /// Stages and their outputs.
 extension PostgresRunStore {
-    /// One transaction: an upsert of the stage, then, when `outputs` is given, a delete
-    /// and an insert per output.
+    /// Records the stage and, when `outputs` is given, replaces its outputs, atomically.
+    ///
+    /// A run this store created (``unkeyedRuns``) takes one statement, a round trip: the
+    /// stage's upsert, the outputs' upserts and the delete of the outputs no longer given,
+    /// as data-modifying `WITH` parts of one `DELETE`. A keyed run, which tasks on other
+    /// machines share, takes a transaction that locks its row and settles its status.
     public func updateStage(_ stage: StageRecord, outputs: [OutputRecord]?) async throws(RunStoreError) {
         let operation = "record stage '\(stage.name)' of run #\(stage.runID)"
         for output in outputs ?? [] where output.runID != stage.runID || output.stage != stage.name {
             throw RunStoreError(code: .invalidRecord, operation: operation, path: location.redacted,
                                 reason: "output '\(output.name)' belongs to stage '\(output.stage)' of run #\(output.runID)",
                                 remedy: "give a stage only its own outputs")
+        }
+        if let outputs, Set(outputs.map(\.name)).count != outputs.count {
+            throw RunStoreError(code: .invalidRecord, operation: operation, path: location.redacted,
+                                reason: "two outputs have the same name", remedy: "give each output of a stage once")
+        }
+        if unkeyedRuns.withLock({ $0.contains(stage.runID) }) {
+            do {
+                try await access(operation) { try await execute(Self.stageStatement(stage, outputs: outputs), on: $0) }
+            } catch where error.sqlState == "23503" {
+                throw notFound(run: stage.runID, operation: operation)
+            }
+            return
         }
         do {
             try await access(operation, transaction: true) { connection in
@@ -35,6 +51,39 @@ extension PostgresRunStore {
                                 reason: "two outputs have the same name", remedy: "give each output of a stage once",
                                 cause: error.cause)
         }
+    }
+
+    /// The one statement of ``updateStage(_:outputs:)`` for an unkeyed run.
+    static func stageStatement(_ stage: StageRecord, outputs: [OutputRecord]?) -> PostgresQuery {
+        var binds = PostgresRecords.bindings(stage)
+        var sql = "WITH stage_row AS (\(PostgresRecords.upsertStageSQL) RETURNING run_id)"
+        guard let outputs else { return PostgresQuery(unsafeSQL: sql + " SELECT run_id FROM stage_row", binds: binds) }
+        var next = 20
+        if !outputs.isEmpty {
+            let rows = outputs.map { output -> String in
+                binds.append(output.runID)
+                binds.append(output.stage)
+                binds.append(output.name)
+                binds.append(output.digest)
+                binds.append(output.kind)
+                binds.append(output.size)
+                binds.append(output.path)
+                defer { next += 7 }
+                return "(" + PostgresRecords.placeholders(7, from: next) + ")"
+            }
+            sql += """
+                , output_rows AS (
+                    INSERT INTO output (\(OutputRecord.columns)) VALUES \(rows.joined(separator: ", "))
+                    ON CONFLICT (run_id, stage, name) DO UPDATE SET
+                        digest = excluded.digest, kind = excluded.kind, size = excluded.size, path = excluded.path
+                )
+                """
+        }
+        binds.append(stage.runID)
+        binds.append(stage.name)
+        binds.append(outputs.map(\.name))
+        sql += " DELETE FROM output WHERE run_id = $\(next) AND stage = $\(next + 1) AND NOT (name = ANY($\(next + 2)))"
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
     /// The run's rows through the `(run_id, name)` primary key.

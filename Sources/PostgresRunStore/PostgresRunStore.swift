@@ -32,6 +32,9 @@ public final class PostgresRunStore: RunStore, CacheIndex {
     let logger: Logger
     /// The heartbeat of each running run this store created, by run id.
     let heartbeats = Mutex<[Int64: Task<Void, Never>]>([:])
+    /// Runs this store created with ``createRun(_:stages:)``: never keyed, so their stages
+    /// are recorded in one statement each, without the keyed run's row lock.
+    let unkeyedRuns = Mutex<Set<Int64>>([])
 
     /// The server's clock, in seconds since 1970: leases are set and compared on one
     /// clock, whatever the runners' clocks say.

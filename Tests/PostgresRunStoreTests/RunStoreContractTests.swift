@@ -63,6 +63,21 @@ struct RunStoreContractTests {
         #expect(try await store.pipelineNames() == ["iris", "wine"])
     }
 
+    @Test("a run of 3,500 stages (more values than one statement takes) is recorded whole and in order, and a stage's outputs replace at once", arguments: StoreKind.allCases)
+    func manyStages(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let store = fixture.store
+        let names = (0..<3500).map { "s\($0)" }
+        let id = try await store.createRun(sampleRun(), stages: names.enumerated().map { index, name in
+            StageRecord(runID: 0, name: name, kind: "command", position: index)
+        })
+        #expect(try await store.stages(runID: id).map(\.name) == names)
+        let outputs = (0..<300).map { sampleOutput(runID: id, stage: "s7", name: "o\($0)") }
+        try await store.updateStage(StageRecord(runID: id, name: "s7", kind: "command", position: 7, status: .succeeded),
+                                    outputs: outputs)
+        #expect(try await store.outputs(runID: id).map(\.name).sorted() == outputs.map(\.name).sorted())
+    }
+
     @Test("outputs are replaced when given, kept when nil, cleared by an empty list, and stages are upserted in pipeline order",
           arguments: StoreKind.allCases)
     func outputsAndStages(kind: StoreKind) async throws {
