@@ -67,15 +67,10 @@ struct PodTaskPlan {
                        nodeSelector: stage.placement.nodeSelector)
     }
 
-    /// The secret references of a stage's pod, in the order the stage lists them, then
-    /// the remote's.
-    func secrets(for stage: Stage) throws(EngineError) -> [SecretReference] {
-        try podSecrets(for: stage).references
-    }
-
     /// What a stage's pod gets for its secrets: references to keys of the Kubernetes
-    /// Secret for `env` secrets, and for `vault` secrets the plain variables its mlpipe
-    /// logs in to Vault with. Every secret that cannot reach the pod is reported at once.
+    /// Secret for `env` secrets, in the order the stage lists them, then the remote's; and
+    /// for `vault` secrets the plain variables its mlpipe logs in to Vault with. Every
+    /// secret that cannot reach the pod is reported at once.
     func podSecrets(for stage: Stage) throws(EngineError) -> (references: [SecretReference], environment: [String: String]) {
         var wanted = stage.secrets.filter { $0 != Self.kubeconfigSecret }
         for name in remote.secretNames where !wanted.contains(name) { wanted.append(name) }
