@@ -74,7 +74,7 @@ struct ClusterFlags: ParsableArguments {
     @Option(name: .long, help: "The namespace of the Workflow or Jobs (default: none written; the kubeconfig's).")
     var namespace: String?
 
-    @Option(name: .long, help: "The pods' service account (default: the namespace's).")
+    @Option(name: .long, help: "The pods' service account (default: the namespace's); the one a pod's Vault login (VAULT_K8S_ROLE) is bound to.")
     var serviceAccount: String?
 
     @Option(name: .long, help: ArgumentHelp("The Kubernetes Secret with the pipeline's secrets, one key per secret name (default: mlpipe-PIPELINE).", valueName: "name"))

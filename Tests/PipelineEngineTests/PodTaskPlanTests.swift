@@ -50,7 +50,7 @@ struct PodTaskPlanTests {
         #expect(task.secrets.dropFirst().allSatisfy { $0.optional })
     }
 
-    @Test("a file secret that a stage needs is refused at its line, with what to declare instead")
+    @Test("a file secret that a stage needs is refused at its line, with the two ways to declare it instead")
     func fileSecretRefused() throws {
         let plan = try plan()
         let stage = try #require(plan.pipeline.stage(named: "d"))
@@ -58,7 +58,9 @@ struct PodTaskPlanTests {
         #expect(error?.diagnostics.map(\.rendered) == [
             "pipelines/team.yaml:5:3: error: secret CERT comes from { file: .secrets/cert.pem }, which a pod "
                 + "cannot read; stage 'd' runs in a pod, where secrets are environment variables set from the Kubernetes "
-                + "Secret 'mlpipe-team': declare it `{ env: CERT }` and put its value under the key CERT"])
+                + "Secret 'mlpipe-team': declare it `{ env: CERT }` and put its value under the key CERT "
+                + "(`kubectl create secret generic mlpipe-team --from-file=CERT=FILE`), or keep it in Vault and "
+                + "declare it `{ vault: \"MOUNT/data/PATH#KEY\" }`"])
     }
 
     @Test("a kept stage that depended on pruned ones depends on what they depended on")
