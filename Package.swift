@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "PostgresRunStoreTests", dependencies: ["PostgresRunStore", "RunStore", "TestSupport"]),
         .testTarget(name: "S3StoreTests", dependencies: ["S3Store", "ArtifactStore", "TestSupport"]),
         .testTarget(name: "VaultSecretsTests", dependencies: ["VaultSecrets", "PipelineEngine", "TestSupport"]),
-        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds", "Orchestration"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "StageKinds", "Orchestration", "TestSupport"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelPackageTests", dependencies: ["ModelPackage"]),
         .testTarget(name: "ContainerImageTests", dependencies: ["ContainerImage", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Orchestration
 import PipelineSpec
 import Yams
@@ -58,16 +59,7 @@ enum OrchestrationFixtures {
 
     /// Runs `executable` with `arguments`; its exit status and output (stdout and stderr).
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = try pipe.fileHandleForReading.readToEnd() ?? Data()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runTool(executable, arguments)
     }
 
     /// Writes `text` to NAME in a new temporary folder; the folder and the file's path.

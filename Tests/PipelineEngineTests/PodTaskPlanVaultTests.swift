@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Orchestration
 @testable import PipelineEngine
 import PipelineSpec
@@ -177,16 +178,7 @@ struct PodTaskPlanVaultTests {
 
     /// Runs `executable` with `arguments`; its exit status and output (stdout and stderr).
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = try pipe.fileHandleForReading.readToEnd() ?? Data()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runTool(executable, arguments)
     }
 
     /// The `name: X` / `value: Y` pairs of a manifest's container environments.
