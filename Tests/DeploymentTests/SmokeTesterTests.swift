@@ -171,7 +171,7 @@ struct SmokeTesterTimingTests {
         // One blocking task more than the pool has threads, for 3 s: a schedule on the pool
         // would send nothing until they end, and report 3 s of latency it never saw.
         let blockers = (0...ProcessInfo.processInfo.activeProcessorCount).map { _ in
-            Task.detached { usleep(3_000_000) }
+            Task.detached { _ = usleep(3_000_000) }
         }
         let report = try await tester.run(requests: Self.okRequests, schedule: SmokeSchedule(rate: 50, count: 50, concurrency: 2, timeout: .seconds(90)),
                                           thresholds: SmokeThresholds(p99: .milliseconds(1000)))
